@@ -1,0 +1,80 @@
+"""Running a script from the CLI: live output, Ctrl+C, the JSON report and the exit status."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+import click
+
+from llmspell.core.result import RunResult
+from llmspell.host import Host
+
+
+def load_host(obj: dict[str, Any]) -> Host:
+    limits = {k: v for k, v in obj.get("limits", {}).items() if v is not None}
+    return Host(obj.get("config_path"), limits=limits, discover=True)
+
+
+def emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _write_live(stream: str, text: str) -> None:
+    out = sys.stdout if stream == "stdout" else sys.stderr
+    out.write(text)
+    out.flush()
+
+
+def run_script(
+    obj: dict[str, Any],
+    source: str | bytes,
+    *,
+    name: str,
+    args: list[str],
+    stream: bool = False,
+    print_value: bool = False,
+) -> int:
+    """Run one script as ``llmspell run``/``exec`` do; returns the exit status."""
+    host = load_host(obj)
+    json_mode = obj.get("output") == "json"
+    trace = obj.get("trace", "off")
+    script = host.prepare(
+        source,
+        name=name,
+        args=args,
+        on_output=None if json_mode else _write_live,
+        stdin=sys.stdin,
+        log_level=None if trace == "off" else trace,
+        stream=stream and not json_mode,
+    )
+    interrupts = 0
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        script.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        result = host.execute(script)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    report(result, json_mode=json_mode, print_value=print_value)
+    return result.cli_exit_code
+
+
+def report(result: RunResult, *, json_mode: bool, print_value: bool) -> None:
+    if json_mode:
+        emit(result.to_dict())
+        return
+    if result.status != "ok":
+        click.echo(f"error[{result.error_kind}]: {result.error}", err=True)
+    elif print_value and result.value is not None:
+        value = result.value
+        click.echo(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))

@@ -1,0 +1,127 @@
+"""``Host``: the embedding API. Runs Lua scripts in the sandbox, sync or inside an asyncio loop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from llmspell.core.config import Config, load_config
+from llmspell.core.result import RunResult
+from llmspell.lua.limits import RunLimits
+from llmspell.lua.run import ScriptRun, ScriptSpec
+from llmspell.services import Services
+from llmspell_utils.ids import new_id
+
+OutputCallback = Callable[[str, str], None]
+
+
+class Host:
+    """Runs scripts. Each run gets its own Lua runtime; runs on one Host may run concurrently.
+
+    ``config`` may be a path to a TOML file, a mapping of the same shape, a ``Config``, or None
+    (discover the file as the CLI does, when ``discover`` is true). ``limits`` overrides
+    ``[runtime]`` limits: ``cpu_seconds``, ``wall_seconds``, ``memory_mb``, ``output_bytes``.
+    """
+
+    def __init__(
+        self,
+        config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None,
+        *,
+        limits: Mapping[str, Any] | None = None,
+        discover: bool = False,
+    ) -> None:
+        self.config = load_config(config, discover=discover)
+        self.limits = RunLimits.from_config(self.config.runtime, dict(limits or {}))
+        self.services = Services(self.config)
+        self._active: dict[str, ScriptRun] = {}
+
+    def prepare(
+        self,
+        source_or_path: str | bytes | os.PathLike[str],
+        *,
+        name: str | None = None,
+        args: list[str] | None = None,
+        on_output: OutputCallback | None = None,
+        stdin: Any = None,
+        limits: Mapping[str, Any] | None = None,
+        log_level: str | None = None,
+        stream: bool = False,
+    ) -> ScriptRun:
+        """A run ready to start (``run.run()`` or ``await run.run_async()``); it can be cancelled."""
+        spec = _script_spec(source_or_path, name, args or [])
+        run_limits = (
+            RunLimits.from_config(self.config.runtime, {**self.limits.__dict__, **limits})
+            if limits
+            else self.limits
+        )
+        return ScriptRun(
+            spec,
+            config=self.config,
+            limits=run_limits,
+            execution_id=new_id("run"),
+            services=self.services,
+            on_output=on_output,
+            stdin=stdin,
+            log_level=log_level,
+            stream_to_output=stream,
+        )
+
+    def execute(self, script: ScriptRun) -> RunResult:
+        """Run a prepared script synchronously (it can be cancelled from a signal handler)."""
+        self._active[script.execution_id] = script
+        try:
+            return script.run()
+        finally:
+            self._active.pop(script.execution_id, None)
+
+    def check_syntax(self, source_or_path: str | bytes | os.PathLike[str]) -> str | None:
+        """None when the script compiles, else the syntax error (``name:line: message``)."""
+        return self.prepare(source_or_path).check_syntax()
+
+    def run(
+        self,
+        source_or_path: str | bytes | os.PathLike[str],
+        name: str | None = None,
+        args: list[str] | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Run a script synchronously. Inside a running event loop, use ``run_async``."""
+        return self.execute(self.prepare(source_or_path, name=name, args=args, **options))
+
+    async def run_async(
+        self,
+        source_or_path: str | bytes | os.PathLike[str],
+        name: str | None = None,
+        args: list[str] | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Run a script as a task of the caller's event loop."""
+        script = self.prepare(source_or_path, name=name, args=args, **options)
+        self._active[script.execution_id] = script
+        try:
+            return await script.run_async()
+        finally:
+            self._active.pop(script.execution_id, None)
+
+    def cancel(self, execution_id: str) -> bool:
+        """Cancel a run in progress; False when no such run is active."""
+        script = self._active.get(execution_id)
+        if script is None:
+            return False
+        script.cancel()
+        return True
+
+
+def _script_spec(source_or_path: str | bytes | os.PathLike[str], name: str | None, args: list[str]) -> ScriptSpec:
+    if isinstance(source_or_path, bytes):
+        return ScriptSpec(source_or_path, name or "script.lua", args, None)
+    if isinstance(source_or_path, os.PathLike) or _looks_like_path(source_or_path):
+        path = Path(source_or_path)
+        return ScriptSpec(path.read_bytes(), name or str(source_or_path), args, path.resolve().parent)
+    return ScriptSpec(source_or_path.encode("utf-8"), name or "script.lua", args, None)
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and text.endswith(".lua") and Path(text).is_file()

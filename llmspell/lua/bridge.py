@@ -1,0 +1,128 @@
+"""What a Lua global adapter uses to expose host functions to scripts.
+
+Every host function is wrapped twice: a Python callback that converts arguments to plain data,
+calls the domain layer, converts the result back and turns any exception into a message string
+(a Python exception object must never reach Lua), and a Lua function from the sandbox kernel that
+raises that message as a Lua error at the script's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lupa import lua54
+
+from llmspell.core.errors import LlmspellError
+from llmspell.lua.scheduler import encode, internal_error
+
+if TYPE_CHECKING:
+    from llmspell.core.config import Config
+    from llmspell.lua.convert import Converter
+    from llmspell.lua.scheduler import Scheduler
+
+MEMORY_MESSAGE = b"not enough memory"
+_GLOBALS_DIR = Path(__file__).parent / "globals"
+
+
+@lru_cache(maxsize=None)
+def lua_source(name: str) -> bytes:
+    """The source of a Lua adapter file in ``llmspell/lua/globals/`` (read once per process)."""
+    return (_GLOBALS_DIR / name).read_bytes()
+
+
+class Bridge:
+    """The toolkit of global adapters for one run (one Lua runtime)."""
+
+    def __init__(
+        self,
+        lua: Any,
+        kernel: Any,
+        converter: Converter,
+        scheduler: Scheduler,
+        *,
+        config: Config,
+        services: Any,
+        script_name: str,
+    ) -> None:
+        self.lua = lua
+        self.kernel = kernel
+        self.env = kernel[b"env"]
+        self.converter = converter
+        self.scheduler = scheduler
+        self.config = config
+        self.services = services
+        self.script_name = script_name
+        self._kernel_sync = kernel[b"sync_fn"]
+        self._kernel_async = kernel[b"async_fn"]
+
+    # -- wrapping ----------------------------------------------------------------------------
+    def callback(self, fn: Callable[..., Any], name: str) -> Callable[..., tuple[Any, Any]]:
+        """The raw Python side of a host function: plain data in, ``(ok, value)`` out."""
+        to_python = self.converter.to_python
+        to_lua = self.converter.to_lua
+
+        def call(*args: Any) -> tuple[Any, Any]:
+            try:
+                py_args = [
+                    to_python(a, f"{name}: argument #{i}", functions=True)
+                    for i, a in enumerate(args, 1)
+                ]
+                return True, to_lua(fn(*py_args))
+            except LlmspellError as exc:
+                return False, encode(exc.lua_message())
+            except lua54.LuaMemoryError:
+                return False, MEMORY_MESSAGE
+            except Exception as exc:
+                return False, encode(internal_error(exc))
+
+        return call
+
+    def sync(self, fn: Callable[..., Any], name: str) -> Any:
+        """A Lua function that calls ``fn`` and returns its result at once."""
+        return self._kernel_sync(self.callback(fn, name))
+
+    def async_(self, fn: Callable[..., Awaitable[Any]], name: str) -> Any:
+        """A Lua function that starts ``fn``'s awaitable and waits for it on the scheduler."""
+        to_python = self.converter.to_python
+        start_op = self.scheduler.start_op
+
+        def start(*args: Any) -> tuple[Any, Any]:
+            try:
+                py_args = [
+                    to_python(a, f"{name}: argument #{i}", functions=True)
+                    for i, a in enumerate(args, 1)
+                ]
+                return True, start_op(fn(*py_args))
+            except LlmspellError as exc:
+                return False, encode(exc.lua_message())
+            except Exception as exc:
+                return False, encode(internal_error(exc))
+
+        return self._kernel_async(start)
+
+    def table(self, fields: dict[str, Any]) -> Any:
+        """A Lua table of already-Lua values (functions, tables, scalars)."""
+        return self.lua.table_from({encode(k): v for k, v in fields.items()})
+
+    def define_global(
+        self, name: str, functions: dict[str, Any], lua_file: str | None = None
+    ) -> Any:
+        """Set global ``name``: a table of ``functions``, or what a Lua adapter file builds.
+
+        A Lua adapter file is a chunk run once in trusted mode with ``(kernel, functions, bridge
+        values)``; it returns the global's value.
+        """
+        fns = self.table(functions)
+        if lua_file is None:
+            value = fns
+        else:
+            chunk = self.lua.execute(b"return load(...)", lua_source(lua_file), b"=" + encode(lua_file))
+            value = chunk(self.kernel, fns)
+        self.env[encode(name)] = value
+        return value
+
+    def set_global(self, name: str, value: Any) -> None:
+        self.env[encode(name)] = self.converter.to_lua(value)

@@ -1,0 +1,24 @@
+"""The domain services a run can reach, built lazily so a script pays only for what it uses."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from llmspell.core.config import Config
+
+if TYPE_CHECKING:
+    from llmspell.tools.permissions import PermissionPolicy
+
+
+class Services:
+    """One per ``Host``: configuration and the registries and stores built from it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @cached_property
+    def permissions(self) -> PermissionPolicy:
+        from llmspell.tools.permissions import PermissionPolicy
+
+        return PermissionPolicy.from_config(self.config)
