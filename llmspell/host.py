@@ -105,6 +105,10 @@ class Host:
         finally:
             self._active.pop(script.execution_id, None)
 
+    def session(self, *, on_output: OutputCallback | None = None) -> ReplSession:
+        """An interactive session: chunks of code run one after another in one environment."""
+        return ReplSession(self, on_output)
+
     def cancel(self, execution_id: str) -> bool:
         """Cancel a run in progress; False when no such run is active."""
         script = self._active.get(execution_id)
@@ -125,3 +129,28 @@ def _script_spec(source_or_path: str | bytes | os.PathLike[str], name: str | Non
 
 def _looks_like_path(text: str) -> bool:
     return "\n" not in text and text.endswith(".lua") and Path(text).is_file()
+
+
+class ReplSession:
+    """Keeps one sandboxed environment across chunks, as the REPL needs."""
+
+    def __init__(self, host: Host, on_output: OutputCallback | None) -> None:
+        self._host = host
+        self._on_output = on_output
+        self._run = self._fresh()
+
+    def _fresh(self) -> ScriptRun:
+        return self._host.prepare(b"", name="stdin", on_output=self._on_output)
+
+    def is_incomplete(self, source: str) -> bool:
+        """True when ``source`` is a statement that continues on the next line."""
+        error = self._run.check_chunk(source.encode())
+        return error is not None and error.endswith("<eof>")
+
+    def eval(self, source: str) -> RunResult:
+        """Run ``source``; an expression is evaluated and returned as the result's value."""
+        if self._run.finished:
+            self._run = self._fresh()
+        expression = "return " + source
+        code = expression if self._run.check_chunk(expression.encode()) is None else source
+        return self._run.run_chunk(code.encode())

@@ -59,15 +59,20 @@ class Bridge:
         self._kernel_async = kernel[b"async_fn"]
 
     # -- wrapping ----------------------------------------------------------------------------
-    def callback(self, fn: Callable[..., Any], name: str) -> Callable[..., tuple[Any, Any]]:
-        """The raw Python side of a host function: plain data in, ``(ok, value)`` out."""
+    def callback(
+        self, fn: Callable[..., Any], name: str, *, functions: bool = False
+    ) -> Callable[..., tuple[Any, Any]]:
+        """The raw Python side of a host function: plain data in, ``(ok, value)`` out.
+
+        With ``functions`` true, Lua functions among the arguments arrive as ``LuaFunctionRef``.
+        """
         to_python = self.converter.to_python
         to_lua = self.converter.to_lua
 
         def call(*args: Any) -> tuple[Any, Any]:
             try:
                 py_args = [
-                    to_python(a, f"{name}: argument #{i}", functions=True)
+                    to_python(a, f"{name}: argument #{i}", functions=functions)
                     for i, a in enumerate(args, 1)
                 ]
                 return True, to_lua(fn(*py_args))
@@ -80,11 +85,13 @@ class Bridge:
 
         return call
 
-    def sync(self, fn: Callable[..., Any], name: str) -> Any:
+    def sync(self, fn: Callable[..., Any], name: str, *, functions: bool = False) -> Any:
         """A Lua function that calls ``fn`` and returns its result at once."""
-        return self._kernel_sync(self.callback(fn, name))
+        return self._kernel_sync(self.callback(fn, name, functions=functions))
 
-    def async_(self, fn: Callable[..., Awaitable[Any]], name: str) -> Any:
+    def async_(
+        self, fn: Callable[..., Awaitable[Any]], name: str, *, functions: bool = False
+    ) -> Any:
         """A Lua function that starts ``fn``'s awaitable and waits for it on the scheduler."""
         to_python = self.converter.to_python
         start_op = self.scheduler.start_op
@@ -92,7 +99,7 @@ class Bridge:
         def start(*args: Any) -> tuple[Any, Any]:
             try:
                 py_args = [
-                    to_python(a, f"{name}: argument #{i}", functions=True)
+                    to_python(a, f"{name}: argument #{i}", functions=functions)
                     for i, a in enumerate(args, 1)
                 ]
                 return True, start_op(fn(*py_args))

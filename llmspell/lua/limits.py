@@ -59,6 +59,12 @@ class LimitClock:
         self._segment_start = 0.0
         self._cancel: str | None = None
 
+    def restart(self) -> None:
+        """A fresh budget (CPU and wall clock) for the next piece of work."""
+        self.started = time.monotonic()
+        self._deadline = self.started + self.limits.wall_seconds
+        self.cpu_used = 0.0
+
     def enter(self) -> None:
         self._segment_start = time.thread_time()
 

@@ -12,6 +12,7 @@ from typing import Any
 from lupa import lua54
 
 from llmspell.core.config import Config
+from llmspell.core.errors import LlmspellError
 from llmspell.core.result import RunResult
 from llmspell.lua.bridge import Bridge
 from llmspell.lua.convert import Converter
@@ -75,14 +76,13 @@ class ScriptRun:
             max_memory=limits.memory_bytes,
             attribute_filter=_deny_attribute,
         )
+        memory_message = encode(f"memory: memory limit of {limits.memory_mb:g} MiB exceeded")
         opts = self.lua.table_from(
             {
                 b"hook_count": HOOK_COUNT,
                 b"max_string_bytes": limits.memory_bytes,
                 b"max_table_items": config.runtime.max_table_items,
-                b"memory_message": encode(
-                    f"memory: memory limit of {limits.memory_mb:g} MiB exceeded"
-                ),
+                b"memory_message": memory_message,
             }
         )
         callbacks = self.lua.table_from(
@@ -123,6 +123,7 @@ class ScriptRun:
             max_items=config.runtime.max_table_items,
         )
         self.scheduler = Scheduler(self.kernel, self.converter, self.clock)
+        self.scheduler.memory_message = memory_message
         self.bridge = Bridge(
             self.lua,
             self.kernel,
@@ -170,8 +171,10 @@ class ScriptRun:
             source, display = find_module(
                 decode(name), self.spec.folder, self.config.runtime.library_paths
             )
-        except Exception as exc:
-            return False, encode(str(exc)), b""
+        except LlmspellError as exc:
+            return False, encode(exc.lua_message()), b""
+        except OSError as exc:
+            return False, encode(f"require: cannot read module '{decode(name)}': {exc}"), b""
         return True, source, encode(display)
 
     def _spawn(self, co: Any, packed: Any) -> int:
@@ -209,14 +212,33 @@ class ScriptRun:
         source = self.spec.source
         if source.startswith(b"#!"):
             source = b"--" + source[2:]
-        fn, err = self.kernel[b"check_syntax"](source, b"@" + encode(self.spec.name))
+        return self.check_chunk(source, "@" + self.spec.name)
+
+    def check_chunk(self, source: bytes, chunkname: str = "=stdin") -> str | None:
+        """None when ``source`` compiles, else the syntax error."""
+        fn, err = self.kernel[b"check_syntax"](source, encode(chunkname))
         return None if fn is not None else decode(err)
 
     def run(self) -> RunResult:
         """Run synchronously; an asyncio loop is started only if the script waits."""
+        return self._run_loaded(self._load)
+
+    def run_chunk(self, source: bytes, name: str = "stdin") -> RunResult:
+        """Run more code in this run's environment (the REPL); limits restart for each chunk."""
+        self.clock.restart()
+
+        def load() -> Any:
+            fn, err = self.kernel[b"load_script"](source, b"=" + encode(name))
+            if fn is None:
+                raise TaskFailed(decode(err), "syntax")
+            return fn
+
+        return self._run_loaded(load)
+
+    def _run_loaded(self, load: Callable[[], Any]) -> RunResult:
         started = time.perf_counter()
         try:
-            main = self.kernel[b"new_task"](self._load())
+            main = self.kernel[b"new_task"](load())
             first = self.scheduler.step(main, ())
             if first[0] == b"yield" or self.scheduler.needs_loop:
                 import asyncio
@@ -231,9 +253,7 @@ class ScriptRun:
             return self._result(started, failure=RunAborted("cancelled", "cancelled"))
 
     async def run_async(self) -> RunResult:
-        """Run inside the caller's event loop."""
-        import asyncio
-
+        """Run inside the caller's event loop (cancelling the awaiting task cancels the run)."""
         started = time.perf_counter()
         try:
             main = self.kernel[b"new_task"](self._load())
@@ -241,8 +261,11 @@ class ScriptRun:
             return self._result(started, packed=packed)
         except TaskFailed as exc:
             return self._result(started, failure=exc)
-        except asyncio.CancelledError:
-            return self._result(started, failure=RunAborted("cancelled", "cancelled"))
+
+    @property
+    def finished(self) -> bool:
+        """True once a limit tripped or the script exited: no more code can run here."""
+        return self.scheduler.abort is not None
 
     def cancel(self) -> None:
         self.scheduler.cancel()
@@ -269,7 +292,6 @@ class ScriptRun:
                 error = "cancelled"
         elif packed is not None:
             value = self._return_value(packed)
-        self.lua.set_max_memory(0)
         return RunResult(
             status=status,
             error_kind=kind,

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lupa import lua54
+
 from llmspell.core.errors import LlmspellError
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.abort: RunAborted | None = None
         self._main: asyncio.Task[Any] | None = None
+        self.memory_message = b"memory: memory limit exceeded"
 
     # -- stepping -------------------------------------------------------------------------------
     def step(self, co: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -77,6 +80,9 @@ class Scheduler:
         clock.enter()
         try:
             result: tuple[Any, ...] = self._kernel_step(co, *args)
+        except lua54.LuaMemoryError:
+            # The allocation failed in the kernel itself, after the script's coroutine.
+            result = (b"error", self.memory_message, b"memory")
         finally:
             clock.leave()
         return result
@@ -173,6 +179,8 @@ class Scheduler:
     def cancel(self) -> None:
         """Stop the run: the hook reports it to running Lua code, waits are cancelled."""
         self._clock.cancel()
+        if self.abort is None:
+            self.abort = RunAborted("cancelled", "cancelled")
         loop, main = self._loop, self._main
         if loop is not None and main is not None and not main.done():
             loop.call_soon_threadsafe(main.cancel)

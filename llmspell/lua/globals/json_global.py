@@ -48,6 +48,7 @@ def stringify(value: Any, options: Any = None) -> str:
             value,
             ensure_ascii=False,
             allow_nan=False,
+            sort_keys=True,
             indent=indent,
             separators=None if indent else (",", ":"),
         )
