@@ -48,6 +48,7 @@ class Host:
         limits: Mapping[str, Any] | None = None,
         log_level: str | None = None,
         stream: bool = False,
+        mode: str | None = None,
     ) -> ScriptRun:
         """A run ready to start (``run.run()`` or ``await run.run_async()``); it can be cancelled."""
         spec = _script_spec(source_or_path, name, args or [])
@@ -66,6 +67,7 @@ class Host:
             stdin=stdin,
             log_level=log_level,
             stream_to_output=stream,
+            mode=mode,
         )
 
     def execute(self, script: ScriptRun) -> RunResult:

@@ -9,6 +9,7 @@ from llmspell.core.config import Config
 
 if TYPE_CHECKING:
     from llmspell.tools.permissions import PermissionPolicy
+    from llmspell.tools.registry import ToolRegistry
 
 
 class Services:
@@ -22,3 +23,10 @@ class Services:
         from llmspell.tools.permissions import PermissionPolicy
 
         return PermissionPolicy.from_config(self.config)
+
+    @cached_property
+    def tools(self) -> ToolRegistry:
+        """The host's tools: built-ins, plugins, configured MCP servers, registered Python tools."""
+        from llmspell.tools.registry import ToolRegistry
+
+        return ToolRegistry.from_config(self.config)

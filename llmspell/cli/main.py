@@ -11,6 +11,8 @@ import click
 from llmspell import __version__
 from llmspell.core.errors import EXIT_CODES, LlmspellError
 
+MODES = ("auto", "strict", "dry-run")
+
 # Command groups that live in their own modules, imported only when invoked (or listed).
 LAZY_COMMANDS: dict[str, str] = {
     "config": "llmspell.cli.cmd_config:config",
@@ -96,26 +98,31 @@ def cli(
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
+@click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.pass_context
-def run(ctx: click.Context, script: str, args: tuple[str, ...], stream: bool) -> None:
+def run(
+    ctx: click.Context, script: str, args: tuple[str, ...], stream: bool, mode: str | None
+) -> None:
     """Run a Lua script. Words after `--` reach the script as ARGS and arg."""
     from llmspell.cli.running import run_script
 
     words = list(args[1:] if args and args[0] == "--" else args)
-    sys.exit(run_script(ctx.obj, script, name=script, args=words, stream=stream))
+    sys.exit(run_script(ctx.obj, script, name=script, args=words, stream=stream, mode=mode))
 
 
 @cli.command(name="exec")
 @click.argument("code")
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
+@click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.pass_context
-def exec_(ctx: click.Context, code: str, stream: bool) -> None:
+def exec_(ctx: click.Context, code: str, stream: bool, mode: str | None) -> None:
     """Run Lua code given on the command line; a returned value is printed."""
     from llmspell.cli.running import run_script
 
-    sys.exit(
-        run_script(ctx.obj, code.encode(), name="exec", args=[], stream=stream, print_value=True)
+    status = run_script(
+        ctx.obj, code.encode(), name="exec", args=[], stream=stream, print_value=True, mode=mode
     )
+    sys.exit(status)
 
 
 @cli.command()

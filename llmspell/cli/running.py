@@ -37,6 +37,7 @@ def run_script(
     args: list[str],
     stream: bool = False,
     print_value: bool = False,
+    mode: str | None = None,
 ) -> int:
     """Run one script as ``llmspell run``/``exec`` do; returns the exit status."""
     host = load_host(obj)
@@ -50,6 +51,7 @@ def run_script(
         stdin=sys.stdin,
         log_level=None if trace == "off" else trace,
         stream=stream and not json_mode,
+        mode=mode,
     )
     interrupts = 0
 

@@ -57,6 +57,7 @@ class ScriptRun:
         stdin: Any = None,
         log_level: str | None = None,
         stream_to_output: bool = False,
+        mode: str | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -68,6 +69,7 @@ class ScriptRun:
         self.stdin = stdin
         self.log_level = log_level or "info"
         self.stream_to_output = stream_to_output
+        self.mode = mode or config.security.mode
         self.lua = lua54.LuaRuntime(
             register_eval=False,
             register_builtins=False,

@@ -14,6 +14,7 @@ ADAPTERS = (
     "debug_global",
     "config_global",
     "streaming_global",
+    "tool_global",
 )
 
 
