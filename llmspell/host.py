@@ -50,7 +50,7 @@ class Host:
         stream: bool = False,
         mode: str | None = None,
     ) -> ScriptRun:
-        """A run ready to start (``run.run()`` or ``await run.run_async()``); it can be cancelled."""
+        """A run ready to start (``run.run()`` or ``await run.run_async()``); cancellable."""
         spec = _script_spec(source_or_path, name, args or [])
         run_limits = (
             RunLimits.from_config(self.config.runtime, {**self.limits.__dict__, **limits})
@@ -120,12 +120,16 @@ class Host:
         return True
 
 
-def _script_spec(source_or_path: str | bytes | os.PathLike[str], name: str | None, args: list[str]) -> ScriptSpec:
+def _script_spec(
+    source_or_path: str | bytes | os.PathLike[str], name: str | None, args: list[str]
+) -> ScriptSpec:
     if isinstance(source_or_path, bytes):
         return ScriptSpec(source_or_path, name or "script.lua", args, None)
     if isinstance(source_or_path, os.PathLike) or _looks_like_path(source_or_path):
         path = Path(source_or_path)
-        return ScriptSpec(path.read_bytes(), name or str(source_or_path), args, path.resolve().parent)
+        return ScriptSpec(
+            path.read_bytes(), name or str(source_or_path), args, path.resolve().parent
+        )
     return ScriptSpec(source_or_path.encode("utf-8"), name or "script.lua", args, None)
 
 

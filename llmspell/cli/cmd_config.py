@@ -14,7 +14,8 @@ from llmspell.core.errors import EXIT_CODES, ConfigError
 
 TEMPLATE = """\
 # llmspell configuration. Every key is optional; the values shown are the defaults.
-# Environment variables override it: LLMSPELL_<SECTION>__<KEY>, e.g. LLMSPELL_RUNTIME__CPU_SECONDS=5.
+# Environment variables override it: LLMSPELL_<SECTION>__<KEY>
+# (e.g. LLMSPELL_RUNTIME__CPU_SECONDS=5).
 
 # default_provider = "local"
 
@@ -73,7 +74,9 @@ def init(path: str, force: bool) -> None:
 
 
 @config.command()
-@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True
+)
 @click.pass_context
 def show(ctx: click.Context, fmt: str) -> None:
     """Show the effective configuration (secrets redacted)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -22,10 +23,8 @@ An incomplete statement continues on the next line.
 @click.pass_context
 def repl(ctx: click.Context) -> None:
     """Start an interactive Lua session (line editing, multi-line input)."""
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (enables line editing for input())
-    except ImportError:
-        pass
     host = load_host(ctx.find_root().obj or {})
     session = host.session(on_output=_write)
     click.echo("llmspell repl (Lua 5.4). .help for help, .exit to leave.")

@@ -58,7 +58,9 @@ def _module_exists(target: str) -> bool:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="llmspell")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML)."
+)
 @click.option(
     "--output",
     "output_format",

@@ -14,9 +14,10 @@ import sys
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from llmspell.core.errors import ConfigError
 
@@ -179,7 +180,7 @@ def load_config(
             data = read_toml(path)
     env = os.environ if environ is None else environ
     _apply_env_overrides(data, env)
-    config = _build(Config, data, origin, "")
+    config: Config = _build(Config, data, origin, "")
     config.source = origin if origin not in ("<config>", "<dict>") else None
     return config
 
@@ -224,7 +225,6 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
-
 
 
 def _build(cls: type, data: Any, origin: str, prefix: str) -> Any:

@@ -9,7 +9,7 @@ raises that message as a Lua error at the script's line.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ MEMORY_MESSAGE = b"not enough memory"
 _GLOBALS_DIR = Path(__file__).parent / "globals"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lua_source(name: str) -> bytes:
     """The source of a Lua adapter file in ``llmspell/lua/globals/`` (read once per process)."""
     return (_GLOBALS_DIR / name).read_bytes()
@@ -126,7 +126,9 @@ class Bridge:
         if lua_file is None:
             value = fns
         else:
-            chunk = self.lua.execute(b"return load(...)", lua_source(lua_file), b"=" + encode(lua_file))
+            chunk = self.lua.execute(
+                b"return load(...)", lua_source(lua_file), b"=" + encode(lua_file)
+            )
             value = chunk(self.kernel, fns)
         self.env[encode(name)] = value
         return value

@@ -20,7 +20,9 @@ class RunLimits:
     output_bytes: int = 1024 * 1024
 
     @classmethod
-    def from_config(cls, runtime: RuntimeConfig, overrides: dict[str, Any] | None = None) -> RunLimits:
+    def from_config(
+        cls, runtime: RuntimeConfig, overrides: dict[str, Any] | None = None
+    ) -> RunLimits:
         values: dict[str, Any] = {k: getattr(runtime, k) for k in LIMIT_KEYS}
         for key, value in (overrides or {}).items():
             if key not in LIMIT_KEYS:

@@ -12,12 +12,16 @@ _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 MAX_MODULE_BYTES = 4 * 1024 * 1024
 
 
-def find_module(name: str, script_folder: Path | None, library_paths: list[str]) -> tuple[bytes, str]:
+def find_module(
+    name: str, script_folder: Path | None, library_paths: list[str]
+) -> tuple[bytes, str]:
     """The source of module ``name`` (``a.b`` is ``a/b.lua`` or ``a/b/init.lua``) and its path."""
     if not _MODULE_NAME.match(name):
         raise ValidationError(f"require: invalid module name '{name}'")
     relative = name.replace(".", "/")
-    roots = ([script_folder] if script_folder is not None else []) + [Path(p) for p in library_paths]
+    roots = ([script_folder] if script_folder is not None else []) + [
+        Path(p) for p in library_paths
+    ]
     tried = []
     for root in roots:
         for candidate in (f"{relative}.lua", f"{relative}/init.lua"):

@@ -106,7 +106,9 @@ class Scheduler:
         self._ops[self._next_id] = awaitable
         return self._next_id
 
-    async def drive(self, co: Any, args: tuple[Any, ...], first: tuple[Any, ...] | None = None) -> Any:
+    async def drive(
+        self, co: Any, args: tuple[Any, ...], first: tuple[Any, ...] | None = None
+    ) -> Any:
         """Run one script task to its end; returns its packed results."""
         import asyncio
 
@@ -213,7 +215,9 @@ class Scheduler:
         import asyncio
 
         while True:
-            pending = [r for r in self._spawned.values() if r.task is not None and not r.task.done()]
+            pending = [
+                r for r in self._spawned.values() if r.task is not None and not r.task.done()
+            ]
             if not pending:
                 break
             await asyncio.wait([r.task for r in pending if r.task is not None])

@@ -38,7 +38,16 @@ def script(tmp_path):
 
 
 def test_run_prints_output(script, tmp_path):
-    proc = llmspell("run", script('print("hi", ARGS[1], ARGS.k, ARGS.flag)'), "--", "a", "--k", "v", "--flag", cwd=tmp_path)
+    proc = llmspell(
+        "run",
+        script('print("hi", ARGS[1], ARGS.k, ARGS.flag)'),
+        "--",
+        "a",
+        "--k",
+        "v",
+        "--flag",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "hi\ta\tv\ttrue\n"
 
@@ -46,7 +55,15 @@ def test_run_prints_output(script, tmp_path):
 def test_run_json_output_is_one_object(script, tmp_path):
     proc = llmspell("--output", "json", "run", script('print("x") return {n = 1}'), cwd=tmp_path)
     data = json.loads(proc.stdout)
-    assert set(data) == {"status", "error_kind", "error", "value", "output", "duration_ms", "execution_id"}
+    assert set(data) == {
+        "status",
+        "error_kind",
+        "error",
+        "value",
+        "output",
+        "duration_ms",
+        "execution_id",
+    }
     assert data["status"] == "ok"
     assert data["value"] == {"n": 1}
     assert data["output"] == "x\n"
@@ -82,7 +99,17 @@ def test_error_message_has_script_and_line(script, tmp_path):
 
 
 def test_global_options_before_subcommand(script, tmp_path):
-    proc = llmspell("--timeout", "0.3", "--memory-limit", "16", "--output", "json", "exec", "sleep(5)", cwd=tmp_path)
+    proc = llmspell(
+        "--timeout",
+        "0.3",
+        "--memory-limit",
+        "16",
+        "--output",
+        "json",
+        "exec",
+        "sleep(5)",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 3
     assert json.loads(proc.stdout)["error_kind"] == "timeout"
 
@@ -126,7 +153,9 @@ def test_version(tmp_path):
 
 
 def test_repl_evaluates_and_keeps_state(tmp_path):
-    proc = llmspell("repl", cwd=tmp_path, input="x = 40\nx + 2\nfor i = 1, 2 do\nprint(i)\nend\n.exit\n")
+    proc = llmspell(
+        "repl", cwd=tmp_path, input="x = 40\nx + 2\nfor i = 1, 2 do\nprint(i)\nend\n.exit\n"
+    )
     assert proc.returncode == 0
     assert "42" in proc.stdout
     assert "1\n2" in proc.stdout

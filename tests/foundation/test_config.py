@@ -39,7 +39,7 @@ def test_wrong_type_names_key_and_expectation(tmp_path):
 
 
 def test_bad_choice(tmp_path):
-    with pytest.raises(ConfigError, match="'security.mode' must be one of"):
+    with pytest.raises(ConfigError, match=r"'security\.mode' must be one of"):
         load_config({"security": {"mode": "yolo"}}, environ={})
 
 

@@ -32,8 +32,7 @@ def test_integer_float_distinction_through_json(run):
 
 def test_json_round_trip(run):
     result = run(
-        'local t = JSON.parse(\'{"a":[1,2,{"b":null}],"c":"x","d":[]}\') '
-        "return JSON.stringify(t)"
+        'local t = JSON.parse(\'{"a":[1,2,{"b":null}],"c":"x","d":[]}\') return JSON.stringify(t)'
     )
     assert result.value == '{"a":[1,2,{"b":null}],"c":"x","d":[]}'
 
@@ -59,7 +58,7 @@ def test_cycle_is_reported_not_looping(run):
 
 
 def test_non_utf8_string_round_trips(run):
-    result = run('local s = string.char(255, 0, 254) return JSON.parse(JSON.stringify(s)) == s')
+    result = run("local s = string.char(255, 0, 254) return JSON.parse(JSON.stringify(s)) == s")
     assert result.value is True
 
 

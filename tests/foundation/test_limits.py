@@ -17,9 +17,11 @@ CPU_ESCAPES = {
     "while true do coroutine.resume(co) end",
     "coroutine.wrap": "local f = coroutine.wrap(function() while true do end end) "
     "while true do pcall(f) end",
-    "__index metamethod": "local t = setmetatable({}, {__index = function() while true do end end}) "
+    "__index metamethod": "local t = setmetatable({}, "
+    "{__index = function() while true do end end}) "
     "while true do pcall(function() return t.x end) end",
-    "__tostring metamethod": "local t = setmetatable({}, {__tostring = function() while true do end end}) "
+    "__tostring metamethod": "local t = setmetatable({}, "
+    "{__tostring = function() while true do end end}) "
     "while true do pcall(tostring, t) end",
     "__close": "while true do pcall(function() local x <close> = setmetatable({}, "
     "{__close = function() while true do end end}) end) end",
@@ -63,9 +65,7 @@ def test_memory_limit_holds(run, source):
 
 
 def test_output_limit_holds_and_truncates(run):
-    result = run(
-        'while true do pcall(print, ("x"):rep(100)) end', limits={"output_bytes": 1000}
-    )
+    result = run('while true do pcall(print, ("x"):rep(100)) end', limits={"output_bytes": 1000})
     assert result.error_kind == "output_limit"
     assert len(result.output.encode()) < 1200
     assert "output truncated" in result.output

@@ -34,12 +34,48 @@ def test_forbidden_names_are_absent(run, name):
 
 
 ALLOWED = [
-    "print", "pairs", "ipairs", "pcall", "xpcall", "error", "assert", "select", "type",
-    "tostring", "tonumber", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal",
-    "rawlen", "next", "load", "require", "string.format", "string.rep", "table.concat",
-    "table.sort", "math.floor", "utf8.char", "coroutine.create", "coroutine.wrap",
-    "os.time", "os.clock", "os.date", "os.difftime", "os.getenv", "os.exit", "io.write",
-    "io.read", "sleep", "spawn", "parallel", "JSON.parse", "Debug.info", "Config.get",
+    "print",
+    "pairs",
+    "ipairs",
+    "pcall",
+    "xpcall",
+    "error",
+    "assert",
+    "select",
+    "type",
+    "tostring",
+    "tonumber",
+    "setmetatable",
+    "getmetatable",
+    "rawget",
+    "rawset",
+    "rawequal",
+    "rawlen",
+    "next",
+    "load",
+    "require",
+    "string.format",
+    "string.rep",
+    "table.concat",
+    "table.sort",
+    "math.floor",
+    "utf8.char",
+    "coroutine.create",
+    "coroutine.wrap",
+    "os.time",
+    "os.clock",
+    "os.date",
+    "os.difftime",
+    "os.getenv",
+    "os.exit",
+    "io.write",
+    "io.read",
+    "sleep",
+    "spawn",
+    "parallel",
+    "JSON.parse",
+    "Debug.info",
+    "Config.get",
     "Streaming.create",
 ]
 
@@ -163,7 +199,9 @@ def test_require_loads_module_from_script_folder(tmp_path, host):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "greet.lua").write_text("return {hi = function(n) return 'hi ' .. n end}")
     script = tmp_path / "main.lua"
-    script.write_text('local g = require("lib.greet") return g.hi("you") .. tostring(require("lib.greet") == g)')
+    script.write_text(
+        'local g = require("lib.greet") return g.hi("you") .. tostring(require("lib.greet") == g)'
+    )
     assert host.run(str(script)).value == "hi youtrue"
 
 

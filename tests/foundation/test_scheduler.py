@@ -47,7 +47,8 @@ def test_sleep_nested_several_deep(run):
 
 def test_coroutine_wrap_generator_with_waits(run):
     result = run(
-        "local gen = coroutine.wrap(function() for i = 1, 3 do sleep(0.001) coroutine.yield(i) end end) "
+        "local gen = coroutine.wrap(function() "
+        "for i = 1, 3 do sleep(0.001) coroutine.yield(i) end end) "
         "return {gen(), gen(), gen()}"
     )
     assert result.value == [1, 2, 3]
@@ -70,12 +71,18 @@ def test_running_reports_main_at_top_level(run):
 
 
 def test_wait_inside_table_sort_is_a_clear_error(run):
-    result = run("local ok, e = pcall(table.sort, {3, 1, 2}, function(a, b) sleep(0) return a < b end) return e")
+    result = run(
+        "local ok, e = pcall(table.sort, {3, 1, 2}, "
+        "function(a, b) sleep(0) return a < b end) return e"
+    )
     assert "cannot wait here" in result.value
 
 
 def test_spawn_wait_returns_values(run):
-    result = run("local h = spawn(function(a, b) sleep(0.01) return a + b, a * b end, 3, 4) return {h:wait()}")
+    result = run(
+        "local h = spawn(function(a, b) sleep(0.01) return a + b, a * b end, 3, 4) "
+        "return {h:wait()}"
+    )
     assert result.value == [7, 12]
 
 
@@ -108,7 +115,8 @@ def test_parallel_returns_results_in_order(run):
 
 def test_parallel_error_propagates(run):
     result = run(
-        "local ok, e = pcall(parallel, {function() sleep(0.01) end, function() error('bad', 0) end}) return e"
+        "local ok, e = pcall(parallel, {function() sleep(0.01) end, "
+        "function() error('bad', 0) end}) return e"
     )
     assert result.value == "bad"
 
@@ -152,7 +160,8 @@ def test_concurrent_runs_on_one_host():
 
 def test_streaming_create_with_waits(run):
     result = run(
-        "local s = Streaming.create(function() for i = 1, 3 do sleep(0.001) coroutine.yield(i) end end) "
+        "local s = Streaming.create(function() "
+        "for i = 1, 3 do sleep(0.001) coroutine.yield(i) end end) "
         "local first = s:next() return {first, s:isDone(), s:collect(), s:isDone()}"
     )
     assert result.value == [1, False, [2, 3], True]

@@ -6,7 +6,18 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["litellm", "openai", "httpx", "pydantic", "asyncio", "jinja2", "yaml", "tenacity", "psutil", "tqdm"]
+HEAVY = [
+    "litellm",
+    "openai",
+    "httpx",
+    "pydantic",
+    "asyncio",
+    "jinja2",
+    "yaml",
+    "tenacity",
+    "psutil",
+    "tqdm",
+]
 
 
 def test_hello_script_imports_nothing_heavy(tmp_path):

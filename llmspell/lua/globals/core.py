@@ -62,7 +62,9 @@ def install(bridge: Bridge) -> None:
         if isinstance(fmt, str):
             fmt = fmt.lstrip("*")[:1]
         if fmt not in READ_FORMATS and not (isinstance(fmt, int) and fmt >= 0):
-            raise ValidationError(f"io.read: invalid format {fmt!r} (use 'l', 'L', 'n', 'a' or a count)")
+            raise ValidationError(
+                f"io.read: invalid format {fmt!r} (use 'l', 'L', 'n', 'a' or a count)"
+            )
         stdin = run.stdin
         if stdin is None:
             return None

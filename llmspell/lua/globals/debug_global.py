@@ -35,7 +35,9 @@ class DebugLog:
     def set_level(self, level: Any) -> None:
         level = str(level).lower()
         if level not in LEVELS:
-            raise ValidationError(f"Debug.setLevel: unknown level '{level}' (use {', '.join(LEVELS)})")
+            raise ValidationError(
+                f"Debug.setLevel: unknown level '{level}' (use {', '.join(LEVELS)})"
+            )
         self.level = level
 
     def get_level(self) -> str:

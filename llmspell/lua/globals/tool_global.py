@@ -50,7 +50,7 @@ class RunTools:
         info["schema"] = info.pop("schema", None) or info.get("parameters")
         return info
 
-    def list(self, filters: Any = None) -> list[dict[str, Any]]:
+    def list_tools(self, filters: Any = None) -> list[dict[str, Any]]:
         category, tag = _filters(filters, "Tool.list")
         return self.registry.list(category=category, tag=tag)
 
@@ -64,7 +64,9 @@ class RunTools:
         from llmspell.tools.callable_tool import CallableTool
 
         if not isinstance(spec, dict):
-            raise ValidationError("Tool.register expects a table {name, description, parameters, handler}")
+            raise ValidationError(
+                "Tool.register expects a table {name, description, parameters, handler}"
+            )
         handler = spec.get("handler") or spec.get("execute") or spec.get("fn")
         if not isinstance(handler, LuaFunctionRef):
             raise ValidationError("Tool.register: 'handler' must be a function")
@@ -117,7 +119,7 @@ def install(bridge: Bridge) -> None:
     fns = {
         "execute": bridge.async_(tools.execute, "Tool.execute"),
         "get": bridge.sync(tools.get, "Tool.get"),
-        "list": bridge.sync(tools.list, "Tool.list"),
+        "list": bridge.sync(tools.list_tools, "Tool.list"),
         "discover": bridge.sync(tools.discover, "Tool.discover"),
         "exists": bridge.sync(lambda name: tools.registry.exists(name), "Tool.exists"),
         "categories": bridge.sync(lambda: tools.registry.categories(), "Tool.categories"),
