@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from llmspell.core.config import Config
 
 if TYPE_CHECKING:
+    from llmspell.state.store import Store
     from llmspell.tools.permissions import PermissionPolicy
     from llmspell.tools.registry import ToolRegistry
 
@@ -30,3 +31,10 @@ class Services:
         from llmspell.tools.registry import ToolRegistry
 
         return ToolRegistry.from_config(self.config)
+
+    @cached_property
+    def store(self) -> Store:
+        """The store of State, sessions, runs, checkpoints and the audit log ([storage])."""
+        from llmspell.state.store import open_store
+
+        return open_store(self.config)

@@ -1,0 +1,89 @@
+"""JSON-shaped values: the only values the store keeps, checked so that they round-trip exactly.
+
+JSON itself would quietly turn tuples into lists, integer keys into strings and accept NaN; a
+value that would not come back equal is refused instead, naming where it was found.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from llmspell.core.errors import ValidationError
+
+ALLOWED = "null, booleans, numbers, strings, lists, and tables with string keys"
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
+)
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def encode(value: Any, where: str) -> str:
+    """Compact JSON text of ``value``; ``ValidationError`` naming ``where`` if it is not
+    JSON-shaped."""
+    check(value, where)
+    return _ENCODER.encode(value)
+
+
+def encode_table(value: Any, where: str) -> str:
+    """Like ``encode``, for values that must be a table (metadata, payloads, messages);
+    ``None`` is the empty table."""
+    if value is None:
+        return "{}"
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{where} must be a table, got {type(value).__name__}")
+    return encode(dict(value), where)
+
+
+def decode(text: str) -> Any:
+    return json.loads(text)
+
+
+def check(value: Any, where: str) -> None:
+    """Raise ``ValidationError`` unless ``value`` is JSON-shaped and round-trips unchanged."""
+    try:
+        if not _is_plain(value):
+            _explain(value, where, "value")
+    except RecursionError:
+        raise ValidationError(f"{where}: value is nested too deeply (or contains itself)") from None
+
+
+def _is_plain(value: Any) -> bool:
+    """The fast check of exact built-in types, run on every save."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(type(key) is str and _is_plain(item) for key, item in value.items())
+    if kind is list:
+        return all(_is_plain(item) for item in value)
+    return False
+
+
+def _explain(value: Any, where: str, path: str) -> None:
+    """The slow check: accept subclasses of the plain types, else name what is wrong."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"{where}: {path} is {value!r}; JSON has no NaN or infinity")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(
+                    f"{where}: {path} has a key {key!r} of type {type(key).__name__}; "
+                    "table keys must be strings"
+                )
+            _explain(item, where, f"{path}.{key}")
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _explain(item, where, f"{path}[{index}]")
+        return
+    raise ValidationError(f"{where}: {path} is a {type(value).__name__}; values must be {ALLOWED}")
