@@ -163,3 +163,9 @@ class ModelFetchError(ProviderError):
     """Model weights could not be fetched, extracted or verified (names the source and why)."""
 
     kind = "ModelFetchError"
+
+
+class HookError(LlmspellError):
+    """A hook failed while hook failures are closed (``security.hook_failure = "closed"``)."""
+
+    kind = "HookError"
