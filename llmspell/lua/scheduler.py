@@ -73,6 +73,7 @@ class Scheduler:
         self.abort: RunAborted | None = None
         self._main: asyncio.Task[Any] | None = None
         self.memory_message = b"memory: memory limit exceeded"
+        self.finalizers: list[Callable[[], Awaitable[None]]] = []
 
     # -- stepping -------------------------------------------------------------------------------
     def step(self, co: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -244,3 +245,5 @@ class Scheduler:
             if close is not None:
                 close()
         self._ops.clear()
+        for finalizer in self.finalizers:
+            await finalizer()

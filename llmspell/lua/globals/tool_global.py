@@ -24,6 +24,9 @@ class RunTools:
     def registry(self) -> ToolRegistry:
         if self._registry is None:
             self._registry = self._bridge.services.tools.child()
+            if self._registry.mcp is not None:
+                # MCP connections belong to this run's event loop: stop them when it ends.
+                self._bridge.scheduler.finalizers.append(self._registry.close)
         return self._registry
 
     @property
