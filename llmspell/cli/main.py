@@ -101,28 +101,48 @@ def cli(
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
+@click.option("--session", help="Run in this session (id or name; a new name creates it).")
 @click.pass_context
 def run(
-    ctx: click.Context, script: str, args: tuple[str, ...], stream: bool, mode: str | None
+    ctx: click.Context,
+    script: str,
+    args: tuple[str, ...],
+    stream: bool,
+    mode: str | None,
+    session: str | None,
 ) -> None:
     """Run a Lua script. Words after `--` reach the script as ARGS and arg."""
     from llmspell.cli.running import run_script
 
     words = list(args[1:] if args and args[0] == "--" else args)
-    sys.exit(run_script(ctx.obj, script, name=script, args=words, stream=stream, mode=mode))
+    status = run_script(
+        ctx.obj, script, name=script, args=words, stream=stream, mode=mode, session=session
+    )
+    sys.exit(status)
 
 
 @cli.command(name="exec")
 @click.argument("code")
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
+@click.option("--session", help="Run in this session (id or name; a new name creates it).")
 @click.pass_context
-def exec_(ctx: click.Context, code: str, stream: bool, mode: str | None) -> None:
+def exec_(
+    ctx: click.Context, code: str, stream: bool, mode: str | None, session: str | None
+) -> None:
     """Run Lua code given on the command line; a returned value is printed."""
     from llmspell.cli.running import run_script
 
     status = run_script(
-        ctx.obj, code.encode(), name="exec", args=[], stream=stream, print_value=True, mode=mode
+        ctx.obj,
+        code.encode(),
+        name="exec",
+        args=[],
+        stream=stream,
+        print_value=True,
+        mode=mode,
+        session=session,
+        run_kind="exec",
     )
     sys.exit(status)
 
@@ -160,6 +180,24 @@ def main(argv: list[str] | None = None) -> Any:
     except LlmspellError as exc:
         click.echo(f"error[{exc.error_kind}]: {exc}", err=True)
         sys.exit(EXIT_CODES.get(exc.error_kind, 1))
+    except Exception as exc:
+        if _wants_traceback(sys.argv[1:] if argv is None else argv):
+            raise
+        click.echo(
+            f"error[internal]: {type(exc).__name__}: {exc} (--trace debug shows the traceback)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _wants_traceback(argv: list[str]) -> bool:
+    for i, word in enumerate(argv):
+        level = word.partition("=")[2] if word.startswith("--trace=") else None
+        if word == "--trace" and i + 1 < len(argv):
+            level = argv[i + 1]
+        if level in ("debug", "trace"):
+            return True
+    return False
 
 
 if __name__ == "__main__":

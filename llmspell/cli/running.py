@@ -29,6 +29,12 @@ def _write_live(stream: str, text: str) -> None:
     out.flush()
 
 
+def _write_stderr_live(stream: str, text: str) -> None:
+    """With ``--output json`` stdout carries only the JSON report; stderr stays live."""
+    if stream != "stdout":
+        _write_live(stream, text)
+
+
 def run_script(
     obj: dict[str, Any],
     source: str | bytes,
@@ -38,8 +44,14 @@ def run_script(
     stream: bool = False,
     print_value: bool = False,
     mode: str | None = None,
+    session: str | None = None,
+    run_kind: str = "script",
 ) -> int:
-    """Run one script as ``llmspell run``/``exec`` do; returns the exit status."""
+    """Run one script as ``llmspell run``/``exec`` do; returns the exit status.
+
+    Ctrl+C or SIGTERM stops the script (its run is recorded as interrupted); a second one
+    stops the process.
+    """
     host = load_host(obj)
     json_mode = obj.get("output") == "json"
     trace = obj.get("trace", "off")
@@ -47,11 +59,13 @@ def run_script(
         source,
         name=name,
         args=args,
-        on_output=None if json_mode else _write_live,
+        on_output=_write_stderr_live if json_mode else _write_live,
         stdin=sys.stdin,
         log_level=None if trace == "off" else trace,
         stream=stream and not json_mode,
         mode=mode,
+        session=session,
+        run_kind=run_kind,
     )
     interrupts = 0
 
@@ -60,13 +74,14 @@ def run_script(
         interrupts += 1
         if interrupts > 1:
             raise KeyboardInterrupt
-        script.cancel()
+        script.cancel("interrupted")
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    previous = {sig: signal.signal(sig, on_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = host.execute(script)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     report(result, json_mode=json_mode, print_value=print_value)
     return result.cli_exit_code
 

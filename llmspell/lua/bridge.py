@@ -81,9 +81,18 @@ class Bridge:
             except lua54.LuaMemoryError:
                 return False, MEMORY_MESSAGE
             except Exception as exc:
-                return False, encode(internal_error(exc))
+                return False, encode(self._internal(exc))
 
         return call
+
+    def _internal(self, exc: Exception) -> str:
+        """An unexpected Python error as a message; with ``--trace debug`` it has the traceback."""
+        message = internal_error(exc)
+        if getattr(getattr(self, "run", None), "log_level", None) in ("debug", "trace"):
+            import traceback
+
+            message += "\n" + "".join(traceback.format_exception(exc))
+        return message
 
     def sync(self, fn: Callable[..., Any], name: str, *, functions: bool = False) -> Any:
         """A Lua function that calls ``fn`` and returns its result at once."""
@@ -106,7 +115,7 @@ class Bridge:
             except LlmspellError as exc:
                 return False, encode(exc.lua_message())
             except Exception as exc:
-                return False, encode(internal_error(exc))
+                return False, encode(self._internal(exc))
 
         return self._kernel_async(start)
 

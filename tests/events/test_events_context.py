@@ -282,9 +282,13 @@ async def test_agent_with_a_tiny_window_summarises_itself() -> None:
         chat_provider,
         context=cm,
     )
-    for n in range(1, 4):
+    # The agent reports exact token counts after each reply, so the 60-token window fills
+    # on every second turn: turn 3 sends the first summary, turn 5 the second.
+    for n in range(1, 6):
         await agent.execute(user(n).text)
+    third = chat_provider.requests[2].messages
+    assert texts(third) == [SYSTEM.text, f"{SUMMARY_PREFIX}\nsummary one", user(3).text]
     last = chat_provider.requests[-1].messages
-    assert texts(last) == [SYSTEM.text, f"{SUMMARY_PREFIX}\nsummary two", user(3).text]
+    assert texts(last) == [SYSTEM.text, f"{SUMMARY_PREFIX}\nsummary two", user(5).text]
     assert [step["level"] for step in cm.chain()] == [1, 2]
-    assert len(agent.get_history()) == 6
+    assert len(agent.get_history()) == 10

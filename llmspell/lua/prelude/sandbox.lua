@@ -522,11 +522,11 @@ local py_wait = host.wait
 local py_parallel = host.parallel
 local wait_task = async_fn(py_wait)
 Task.method("wait", function(self)
-  local r = wait_task(rawget(self, "id"))
+  local r = wait_task(rawget(self, "task_id"))
   return unpack(r, 2, r.n)
 end)
 Task.method("id", function(self)
-  return rawget(self, "id")
+  return rawget(self, "task_id")
 end)
 
 env.spawn = function(fn, ...)
@@ -534,7 +534,7 @@ env.spawn = function(fn, ...)
     raise("ValidationError: spawn expects a function as its first argument, got " .. type(fn), 2)
   end
   local id = py_spawn(new_task(fn), pack(...))
-  return Task.new({ id = id })
+  return Task.new({ task_id = id })
 end
 
 local parallel_wait = async_fn(py_parallel)
