@@ -60,14 +60,20 @@ class Bridge:
 
     # -- wrapping ----------------------------------------------------------------------------
     def callback(
-        self, fn: Callable[..., Any], name: str, *, functions: bool = False
+        self,
+        fn: Callable[..., Any],
+        name: str,
+        *,
+        functions: bool = False,
+        finish: Callable[[Any], Any] | None = None,
     ) -> Callable[..., tuple[Any, Any]]:
         """The raw Python side of a host function: plain data in, ``(ok, value)`` out.
 
         With ``functions`` true, Lua functions among the arguments arrive as ``LuaFunctionRef``.
+        ``finish`` turns ``fn``'s result into what Lua receives (default: converted to Lua).
         """
         to_python = self.converter.to_python
-        to_lua = self.converter.to_lua
+        finish = finish or self.converter.to_lua
 
         def call(*args: Any) -> tuple[Any, Any]:
             try:
@@ -75,7 +81,7 @@ class Bridge:
                     to_python(a, f"{name}: argument #{i}", functions=functions)
                     for i, a in enumerate(args, 1)
                 ]
-                return True, to_lua(fn(*py_args))
+                return True, finish(fn(*py_args))
             except LlmspellError as exc:
                 return False, encode(exc.lua_message())
             except lua54.LuaMemoryError:
@@ -102,21 +108,7 @@ class Bridge:
         self, fn: Callable[..., Awaitable[Any]], name: str, *, functions: bool = False
     ) -> Any:
         """A Lua function that starts ``fn``'s awaitable and waits for it on the scheduler."""
-        to_python = self.converter.to_python
-        start_op = self.scheduler.start_op
-
-        def start(*args: Any) -> tuple[Any, Any]:
-            try:
-                py_args = [
-                    to_python(a, f"{name}: argument #{i}", functions=functions)
-                    for i, a in enumerate(args, 1)
-                ]
-                return True, start_op(fn(*py_args))
-            except LlmspellError as exc:
-                return False, encode(exc.lua_message())
-            except Exception as exc:
-                return False, encode(self._internal(exc))
-
+        start = self.callback(fn, name, functions=functions, finish=self.scheduler.start_op)
         return self._kernel_async(start)
 
     def table(self, fields: dict[str, Any]) -> Any:
