@@ -1,7 +1,9 @@
 """``llmspell workflow run | validate``: workflow files (TOML, YAML or JSON).
 
 Tool steps run through the configured tool registry and permission policy, as
-``llmspell tool invoke`` does; ``{{state.<key>}}`` reads the ``global`` state scope.
+``llmspell tool invoke`` does; ``{{state.<key>}}`` reads the ``global`` state scope. Each run
+gets a run record, its definition and a checkpoint after each step in the store, so
+``llmspell runs resume ID`` can continue it.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from llmspell.cli.cmd_tool import _config_path, _fail, _json_output, terminal_approver
-from llmspell.core.config import Config, load_config
+from llmspell.core.config import load_config
 from llmspell.core.errors import EXIT_CODES, LlmspellError
 from llmspell.tools.permissions import PermissionPolicy, deny_all
 from llmspell.tools.registry import ToolRegistry
@@ -23,7 +26,6 @@ from llmspell_utils import jsonutil
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-    from llmspell.state.store import Store
     from llmspell.workflows.model import Workflow
 
 STATUS_EXIT = {
@@ -46,15 +48,24 @@ def workflow() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 def run(file: str, input_json: str | None, progress: bool, as_json: bool) -> None:
     """Run the workflow in FILE and print its summary and final output."""
+    from llmspell.workflows.files import read_workflow_data, workflow_from_file_data
+
     workflow_input = _parse_input(input_json)
-    definition = _load(file)
     try:
-        result = asyncio.run(_execute(definition, workflow_input, progress))
+        data = read_workflow_data(Path(file))
+        definition = workflow_from_file_data(Path(file), data)
+        result = asyncio.run(_execute(definition, data, workflow_input, progress, file))
     except LlmspellError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
         click.echo("cancelled", err=True)
         raise click.exceptions.Exit(EXIT_CODES["cancelled"]) from None
+    show_result(result, as_json)
+
+
+def show_result(result: dict[str, Any], as_json: bool) -> None:
+    """Print a workflow result (summary, steps, final output; or JSON) and exit with its
+    status."""
     if _json_output(as_json):
         click.echo(jsonutil.dumps(result, pretty=True))
     else:
@@ -90,48 +101,41 @@ def _load(file: str) -> Workflow:
         raise _fail(exc) from None
 
 
-async def _execute(definition: Workflow, workflow_input: Any, progress: bool) -> dict[str, Any]:
-    from llmspell.workflows.tool_services import ToolRegistryServices
+async def _execute(
+    definition: Workflow, data: dict[str, Any], workflow_input: Any, progress: bool, file: str
+) -> dict[str, Any]:
+    from llmspell.state.store import open_store
+    from llmspell.workflows.persistence import WorkflowRunStore
+    from llmspell.workflows.resume import store_services
+    from llmspell_utils.ids import new_id
 
     config = load_config(_config_path())
-    registry = ToolRegistry.from_config(config)
     approver = terminal_approver if sys.stdin.isatty() else deny_all
     policy = PermissionPolicy.from_config(config, approver=approver)
-    state = _LazyState(config)
     bar = _progress_bar(definition) if progress else None
-    services = ToolRegistryServices(
-        registry,
-        policy,
-        read_state=state.get,
-        on_event=_progress_updater(definition, bar) if bar is not None else None,
-    )
-    try:
-        return await definition.execute(workflow_input, services)
-    finally:
-        await registry.close()
-        state.close()
-        if bar is not None:
-            bar.close()
-
-
-class _LazyState:
-    """The ``global`` state scope, opened only when a step reads ``{{state.<key>}}``."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._store: Store | None = None
-
-    def get(self, key: str) -> Any:
-        from llmspell.state.state import StateStore
-        from llmspell.state.store import open_store
-
-        if self._store is None:
-            self._store = open_store(self._config)
-        return StateStore(self._store).load("global", key)
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+    with open_store(config) as store:
+        records = WorkflowRunStore(store)
+        services = store_services(
+            store,
+            config,
+            policy=policy,
+            on_event=_progress_updater(definition, bar) if bar is not None else None,
+            records=records,
+        )
+        try:
+            return await records.execute(
+                definition,
+                workflow_input,
+                services,
+                new_id("run"),
+                script=file,
+                definition=data,
+                warn=lambda message: click.echo(f"warning: {message}", err=True),
+            )
+        finally:
+            await services.registry.close()
+            if bar is not None:
+                bar.close()
 
 
 def _progress_bar(definition: Workflow) -> tqdm[Any]:
@@ -179,6 +183,9 @@ def _render(result: dict[str, Any]) -> None:
         click.echo(final["text"])
     elif final is not None:
         click.echo(jsonutil.dumps(final, pretty=True))
+    run_id = result["metadata"].get("run_id")
+    if run_id is not None and not result["success"]:
+        click.echo(f"resume with: llmspell runs resume {run_id}", err=True)
 
 
 def _parse_input(text: str | None) -> Any:

@@ -71,9 +71,14 @@ class CheckpointStore:
     def save_checkpoint(self, run_id: str, workflow_hash: str, payload: Mapping[str, Any]) -> int:
         """Append a checkpoint; return its sequence number (1, 2, ...). A run record is
         created (kind ``workflow``, running) when none exists yet."""
+        text = values.encode_table(payload, f"checkpoint payload of run {run_id}")
+        return self.save_encoded_checkpoint(run_id, workflow_hash, text)
+
+    def save_encoded_checkpoint(self, run_id: str, workflow_hash: str, text: str) -> int:
+        """``save_checkpoint`` of a payload the caller already encoded as the JSON text of a
+        table (a workflow run encodes each step's output once, not at every checkpoint)."""
         if not isinstance(workflow_hash, str) or not workflow_hash:
             raise ValidationError("checkpoint: workflow_hash must be a non-empty string")
-        text = values.encode_table(payload, f"checkpoint payload of run {run_id}")
         with self._store.transaction() as conn:
             _ensure_run(conn, run_id)
             row = conn.execute(

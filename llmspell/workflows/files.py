@@ -21,7 +21,11 @@ FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 def load_workflow_file(path: str | os.PathLike[str]) -> Workflow:
     """Read, parse and check the workflow in ``path``."""
     file = Path(path)
-    data = read_workflow_data(file)
+    return workflow_from_file_data(file, read_workflow_data(file))
+
+
+def workflow_from_file_data(file: Path, data: dict[str, Any]) -> Workflow:
+    """The checked workflow of ``data`` read from ``file`` (errors start with its path)."""
     try:
         return workflow_from_dict(data)
     except ValidationError as exc:

@@ -2,8 +2,8 @@
 
 Tool steps run exactly like ``Tool.execute``: same registry, same permission policy and mode.
 ``{{state.<key>}}`` reads through ``read_state`` (e.g. the ``global`` scope of the state
-store, opened on first use). Agent steps need the agent
-layer and are refused with a clear error until those services provide them.
+store, opened on first use). Checkpoints go to a ``WorkflowRunStore`` when one is given. Agent
+steps need the agent layer and are refused with a clear error until those services provide them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from llmspell.workflows.services import BaseServices, EventFunction, maybe_await
 if TYPE_CHECKING:
     from llmspell.tools.permissions import PermissionPolicy
     from llmspell.tools.registry import ToolRegistry
+    from llmspell.workflows.persistence import WorkflowRunStore
 
 
 class ToolRegistryServices(BaseServices):
-    """Tools from ``registry`` under ``policy``; ``{{state.<key>}}`` from ``read_state``."""
+    """Tools from ``registry`` under ``policy``; ``{{state.<key>}}`` from ``read_state``;
+    checkpoints in ``checkpoints`` (none are kept without it)."""
 
     def __init__(
         self,
@@ -30,11 +32,13 @@ class ToolRegistryServices(BaseServices):
         *,
         read_state: Callable[[str], Any] | None = None,
         on_event: EventFunction | None = None,
+        checkpoints: WorkflowRunStore | None = None,
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.read_state = read_state
         self.on_event = on_event
+        self.checkpoints = checkpoints
 
     async def call_tool(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         result = await self.registry.execute(name, params, self.policy.context())
@@ -51,6 +55,15 @@ class ToolRegistryServices(BaseServices):
     async def emit(self, event: str, data: dict[str, Any]) -> None:
         if self.on_event is not None:
             await maybe_await(self.on_event(event, data))
+
+    async def checkpoint(self, run_id: str, workflow_hash: str, payload: dict[str, Any]) -> None:
+        if self.checkpoints is not None:
+            await self.checkpoints.checkpoint(run_id, workflow_hash, payload)
+
+    async def load_checkpoint(self, run_id: str, workflow_hash: str) -> dict[str, Any] | None:
+        if self.checkpoints is None:
+            return None
+        return await self.checkpoints.load_checkpoint(run_id, workflow_hash)
 
 
 def iter_steps(workflow: Workflow) -> Iterator[tuple[Workflow, Step]]:

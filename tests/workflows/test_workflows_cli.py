@@ -20,6 +20,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("LLMSPELL_CONFIG", raising=False)
+    monkeypatch.delenv("LLMSPELL_STORAGE__PATH", raising=False)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
