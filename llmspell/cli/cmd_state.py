@@ -353,6 +353,37 @@ def runs_cancel(run_id: str, db_path: str | None) -> None:
         click.echo(f"asked {run_id} to stop")
 
 
+@runs.command("resume")
+@click.argument("run_id")
+@db_option
+@json_option
+def runs_resume(run_id: str, db_path: str | None, as_json: bool) -> None:
+    """Continue a workflow run from its last checkpoint; completed steps are not run again.
+
+    Works for runs started with `llmspell workflow run FILE`; tool steps run under the
+    configured tools and permissions.
+    """
+    import asyncio
+    import sys
+
+    from llmspell.cli.cmd_tool import terminal_approver
+    from llmspell.cli.cmd_workflow import show_result
+    from llmspell.core.errors import EXIT_CODES
+    from llmspell.tools.permissions import PermissionPolicy, deny_all
+    from llmspell.workflows.resume import resume_run
+
+    config = load_config(root_options().get("config_path"))
+    approver = terminal_approver if sys.stdin.isatty() else deny_all
+    policy = PermissionPolicy.from_config(config, approver=approver)
+    with opened(db_path) as store:
+        try:
+            result = asyncio.run(resume_run(store, run_id, config=config, policy=policy))
+        except KeyboardInterrupt:
+            click.echo("cancelled", err=True)
+            raise click.exceptions.Exit(EXIT_CODES["cancelled"]) from None
+    show_result(result, as_json)
+
+
 # ---- audit -------------------------------------------------------------------------------
 
 

@@ -31,7 +31,12 @@ class OutputSink:
             text += TRUNCATED.format(limit=self.limit)
         self._parts.setdefault(stream, []).append(text)
         if self.on_output is not None:
-            self.on_output(stream, text)
+            try:
+                self.on_output(stream, text)
+            except Exception:
+                # A closed pipe or a failing callback must not reach the script (it would arrive
+                # as a Python object); the output is still captured in the result.
+                self.on_output = None
         return (True, None) if fits else (False, self._message())
 
     def _message(self) -> bytes:

@@ -8,7 +8,6 @@ with ``is_cancel_requested``; a run that has not started yet is cancelled at onc
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import time
@@ -16,7 +15,6 @@ from typing import Any
 
 from llmspell.core.errors import NotFoundError, StateError, ValidationError
 from llmspell.state.store import Record, Records, Store, check_limit
-from llmspell_utils import jsonutil
 from llmspell_utils.ids import new_id
 
 KINDS = ("script", "exec", "workflow", "embedded")
@@ -193,6 +191,12 @@ def args_hash(args: Any) -> str | None:
     """SHA-256 of the canonical JSON of a run's arguments (None when there are none)."""
     if args is None:
         return None
+    # Imported here: every run creates a record, and most have no arguments (OpenSSL's hashlib
+    # costs ~7 ms of import time, a tenth of ``llmspell run hello.lua``).
+    import hashlib
+
+    from llmspell_utils import jsonutil
+
     try:
         text = jsonutil.dumps(args)
     except (TypeError, ValueError) as exc:

@@ -18,14 +18,28 @@ ALLOWED = "null, booleans, numbers, strings, lists, and tables with string keys"
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
 )
+_ASCII_ENCODER = json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
+)
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def encode(value: Any, where: str) -> str:
     """Compact JSON text of ``value``; ``ValidationError`` naming ``where`` if it is not
-    JSON-shaped."""
+    JSON-shaped.
+
+    Strings holding lone surrogates (bytes that are not UTF-8, such as binary Lua strings,
+    decoded with ``surrogateescape``) cannot be stored as UTF-8 text: such a value is written
+    with ``\\u`` escapes instead, which decode back to the same string.
+    """
     check(value, where)
-    return _ENCODER.encode(value)
+    text = _ENCODER.encode(value)
+    if not text.isascii():  # O(1) for ASCII text, the common case
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _ASCII_ENCODER.encode(value)
+    return text
 
 
 def encode_table(value: Any, where: str) -> str:

@@ -95,6 +95,7 @@ def test_state_export_and_import(runner: CliRunner, tmp_path: Path) -> None:
 def test_database_comes_from_config_or_environment(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("LLMSPELL_STORAGE__PATH", raising=False)
     configured = tmp_path / "configured.db"
     config = tmp_path / "llmspell.toml"
     config.write_text(f'[storage]\npath = "{configured}"\n')
