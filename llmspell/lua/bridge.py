@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from llmspell.lua.scheduler import Scheduler
 
 MEMORY_MESSAGE = b"not enough memory"
+_SCALARS = (int, float, bool)
 _GLOBALS_DIR = Path(__file__).parent / "globals"
 
 
@@ -77,10 +78,17 @@ class Bridge:
 
         def call(*args: Any) -> tuple[Any, Any]:
             try:
-                py_args = [
-                    to_python(a, f"{name}: argument #{i}", functions=functions)
-                    for i, a in enumerate(args, 1)
-                ]
+                py_args = []
+                for i, arg in enumerate(args, 1):
+                    kind = type(arg)
+                    if kind is bytes:
+                        py_args.append(arg.decode("utf-8", "surrogateescape"))
+                    elif arg is None or kind in _SCALARS:
+                        py_args.append(arg)
+                    else:  # tables and functions; the argument's name is built only here
+                        py_args.append(
+                            to_python(arg, f"{name}: argument #{i}", functions=functions)
+                        )
                 return True, finish(fn(*py_args))
             except LlmspellError as exc:
                 return False, encode(exc.lua_message())
