@@ -246,6 +246,12 @@ class Agent:
         Close the generator (``aclose``) when stopping early, to release the connection."""
         return self._drive(AgentCall(input), streaming=True)
 
+    def open_stream(self, input: str | Mapping[str, Any]) -> AgentStream:
+        """``stream`` that keeps the call's output: read every chunk, then ``output`` is what
+        ``execute`` would have returned (tool calls and metadata included)."""
+        call = AgentCall(input)
+        return AgentStream(self._drive(call, streaming=True), call)
+
     async def invoke_stream(
         self, input: str | Mapping[str, Any], on_chunk: ChunkCallback
     ) -> dict[str, Any]:
@@ -274,6 +280,7 @@ class Agent:
                 "execution_id": call.execution_id,
                 "provider": self.provider.name,
                 "model": self.model,
+                "input": call.input_data,
             },
         )
         chunks = ChunkFactory(new_id("stream"), {"agent": self.name}) if streaming else None
@@ -581,6 +588,28 @@ class Agent:
                 "error": error,
             },
         )
+
+
+class AgentStream:
+    """The chunks of one streamed call (an async iterator) and, once they are all read, its
+    output. ``aclose`` stops the call early, releasing the provider's connection."""
+
+    __slots__ = ("_call", "chunks")
+
+    def __init__(self, chunks: AsyncGenerator[Chunk, None], call: AgentCall) -> None:
+        self.chunks = chunks
+        self._call = call
+
+    def __aiter__(self) -> AsyncGenerator[Chunk, None]:
+        return self.chunks
+
+    async def aclose(self) -> None:
+        await self.chunks.aclose()
+
+    @property
+    def output(self) -> dict[str, Any] | None:
+        """``{text, media, tool_calls, metadata}`` once the last chunk was read, else None."""
+        return self._call.output
 
 
 def _progress(

@@ -112,6 +112,13 @@ class ProviderRegistry:
         self._instances.pop(name, None)
         self._wrapped.pop(name, None)
 
+    def child(self) -> ProviderRegistry:
+        """A registry with this one's configuration and registered providers that builds its
+        own instances (e.g. those of one script run, released by its ``aclose``)."""
+        other = ProviderRegistry(self.config, environ=self._environ)
+        other._registered = dict(self._registered)
+        return other
+
     def entry(self, name: str) -> ProviderEntry | None:
         """How ``name`` would be built, or ``None`` when nothing by that name is known."""
         configured = self.config.providers.get(name)
@@ -408,8 +415,9 @@ class ProviderRegistry:
         return entry.enabled
 
     async def aclose(self) -> None:
-        """Close every provider built so far."""
-        built = list(self._instances.values())
+        """Close every provider built so far (providers registered from Python stay open:
+        whoever registered them owns them)."""
+        built = [p for n, p in self._instances.items() if n not in self._registered]
         self._instances.clear()
         self._wrapped.clear()
         for provider in built:

@@ -177,7 +177,8 @@ local function async_fn(py)
     if not ok then
       raise(id, 2)
     end
-    return await(id)
+    local value = await(id) -- not a tail call: await's errors are positioned at the caller
+    return value
   end
 end
 
