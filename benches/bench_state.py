@@ -3,23 +3,27 @@
 Run: ``pytest benches/bench_state.py --benchmark-only``. Both sides use the same file, WAL and
 ``synchronous=NORMAL``; the raw side stores an already-encoded string, the State side checks
 and encodes the value itself, so the ratio is an upper bound of the State layer's overhead.
+This file measures the Python ``StateStore``; ``bench_state_lua.py`` measures the Lua ``State``
+global above it. Target: ≤ 1.5×.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pairing import Pairer, Target
 
 from llmspell.state.state import StateStore
 from llmspell.state.store import Store, open_store
 
 VALUE = {"user": "alice", "count": 42, "ratio": 0.5, "tags": ["a", "b"]}
 ENCODED = json.dumps(VALUE, separators=(",", ":"))
+CALLS = 50
 
 
 @pytest.fixture
@@ -38,54 +42,60 @@ def raw(store: Store, db_file: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(db_file)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS raw_kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+    conn.execute("INSERT OR REPLACE INTO raw_kv (k, v) VALUES (?, ?)", ("key", ENCODED))
     conn.commit()
     yield conn
     conn.close()
 
 
-@pytest.mark.benchmark(group="save")
-def test_state_save(benchmark: Any, store: Store) -> None:
+def raw_insert(conn: sqlite3.Connection) -> Callable[[], None]:
+    def insert() -> None:
+        conn.execute("INSERT OR REPLACE INTO raw_kv (k, v) VALUES (?, ?)", ("key", ENCODED))
+        conn.commit()
+
+    return insert
+
+
+def raw_select(conn: sqlite3.Connection) -> Callable[[], str]:
+    def select() -> str:
+        row = conn.execute("SELECT v FROM raw_kv WHERE k = ?", ("key",)).fetchone()
+        return str(row[0])
+
+    return select
+
+
+def repeat(fn: Callable[[], Any], n: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(n):
+            fn()
+
+    return run
+
+
+def test_state_save(paired: Pairer, store: Store, raw: sqlite3.Connection) -> None:
     state = StateStore(store)
-    benchmark(state.save, "global", "key", VALUE)
+    paired(
+        repeat(lambda: state.save("global", "key", VALUE), CALLS),
+        repeat(raw_insert(raw), CALLS),
+        name="StateStore.save, Python API (per call)",
+        floor_name="raw sqlite3 insert + commit, same file",
+        target=Target.ratio(1.5),
+        rounds=40,
+        per=CALLS,
+    )
     assert state.load("global", "key") == VALUE
 
 
-@pytest.mark.benchmark(group="save")
-def test_raw_sqlite_insert(benchmark: Any, raw: sqlite3.Connection) -> None:
-    def insert() -> None:
-        raw.execute("INSERT OR REPLACE INTO raw_kv (k, v) VALUES (?, ?)", ("key", ENCODED))
-        raw.commit()
-
-    benchmark(insert)
-
-
-@pytest.mark.benchmark(group="load")
-def test_state_load(benchmark: Any, store: Store) -> None:
+def test_state_load(paired: Pairer, store: Store, raw: sqlite3.Connection) -> None:
     state = StateStore(store)
     state.save("global", "key", VALUE)
-    assert benchmark(state.load, "global", "key") == VALUE
-
-
-@pytest.mark.benchmark(group="load")
-def test_raw_sqlite_select(benchmark: Any, raw: sqlite3.Connection) -> None:
-    raw.execute("INSERT OR REPLACE INTO raw_kv (k, v) VALUES (?, ?)", ("key", ENCODED))
-    raw.commit()
-
-    def select() -> str:
-        row = raw.execute("SELECT v FROM raw_kv WHERE k = ?", ("key",)).fetchone()
-        return str(row[0])
-
-    assert benchmark(select) == ENCODED
-
-
-@pytest.mark.benchmark(group="load")
-def test_raw_sqlite_select_and_decode(benchmark: Any, raw: sqlite3.Connection) -> None:
-    """The raw select plus the JSON decoding State.load also does, to separate the two costs."""
-    raw.execute("INSERT OR REPLACE INTO raw_kv (k, v) VALUES (?, ?)", ("key", ENCODED))
-    raw.commit()
-
-    def select() -> Any:
-        row = raw.execute("SELECT v FROM raw_kv WHERE k = ?", ("key",)).fetchone()
-        return json.loads(row[0])
-
-    assert benchmark(select) == VALUE
+    assert raw_select(raw)() == ENCODED
+    paired(
+        repeat(lambda: state.load("global", "key"), CALLS),
+        repeat(raw_select(raw), CALLS),
+        name="StateStore.load, Python API (per call)",
+        floor_name="raw sqlite3 select, same file",
+        target=Target.ratio(1.5),
+        rounds=40,
+        per=CALLS,
+    )

@@ -6,18 +6,18 @@ Two pairs, each running the same trivial work 100 times:
 - the same workflow served by the real ``ToolRegistry`` (through ``ToolRegistryServices``)
   against 100 direct ``ToolRegistry.execute`` calls of the same trivial tool.
 
-Run: ``pytest benches/bench_workflow.py``. The per-step overhead is (workflow - direct) / 100;
-``test_report_per_step_overhead`` prints it for both pairs (goal: at most 50 µs per step).
+Run: ``pytest benches/bench_workflow.py --benchmark-only``. The per-step overhead is
+(workflow - direct) / 100 (target: at most 50 µs per step).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import pytest
+from pairing import Pairer, Target
 
 from llmspell.tools.base import Tool, ToolContext, ToolResult
 from llmspell.tools.permissions import PermissionPolicy
@@ -85,47 +85,25 @@ def registry_direct() -> Callable[[], Awaitable[Any]]:
     return run
 
 
-CASES = {
-    "python-workflow": python_workflow,
-    "python-direct": python_direct,
-    "registry-workflow": registry_workflow,
-    "registry-direct": registry_direct,
+PAIRS = {
+    "python": (python_workflow, python_direct, "100 direct awaits of the same function"),
+    "registry": (registry_workflow, registry_direct, "100 direct ToolRegistry.execute"),
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bench(benchmark: Any, case: str) -> None:
-    make = CASES[case]()
+@pytest.mark.parametrize("pair", list(PAIRS))
+def test_workflow_step_overhead(paired: Pairer, pair: str) -> None:
+    make_workflow, make_direct, floor_name = PAIRS[pair]
+    workflow, direct = make_workflow(), make_direct()
     loop = asyncio.new_event_loop()
     try:
-        benchmark(lambda: loop.run_until_complete(make()))
-    finally:
-        loop.close()
-
-
-def best_of(make: Callable[[], Awaitable[Any]], rounds: int = 100) -> float:
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(make())
-        timings = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            loop.run_until_complete(make())
-            timings.append(time.perf_counter() - started)
-        return min(timings)
-    finally:
-        loop.close()
-
-
-def test_report_per_step_overhead() -> None:
-    lines = []
-    for pair in ("python", "registry"):
-        workflow = best_of(CASES[f"{pair}-workflow"]())
-        direct = best_of(CASES[f"{pair}-direct"]())
-        overhead_us = (workflow - direct) / STEPS * 1e6
-        lines.append(
-            f"{pair}: workflow {workflow * 1e3:.2f} ms, direct {direct * 1e3:.2f} ms, "
-            f"ratio {workflow / direct:.1f}x, overhead {overhead_us:.1f} µs per step"
+        paired(
+            lambda: loop.run_until_complete(workflow()),
+            lambda: loop.run_until_complete(direct()),
+            name=f"workflow of {STEPS} trivial tool steps, Python API ({pair} services)",
+            floor_name=floor_name,
+            target=Target.overhead(50e-6, STEPS, "step"),
+            rounds=60,
         )
-        assert workflow > 0 and direct > 0
-    print("\n" + "\n".join(lines))
+    finally:
+        loop.close()

@@ -21,6 +21,7 @@ import bisect
 import contextlib
 import contextvars
 import fnmatch
+import heapq
 import inspect
 import itertools
 import logging
@@ -33,8 +34,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from llmspell.core.errors import (
+    BudgetExceeded,
     Cancelled,
     HookError,
+    LimitExceeded,
     LlmspellError,
     NotFoundError,
     ValidationError,
@@ -130,11 +133,27 @@ class EventBus:
     asyncio loop of its caller.
     """
 
-    def __init__(self, *, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+    def __init__(
+        self,
+        *,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        parent: EventBus | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
         self.max_queue = _queue_size(max_queue)
+        self.parent = parent
+        self.correlation_id = correlation_id
         self._subs: dict[str, _Subscription] = {}
         self._lock = threading.Lock()
-        self._sequence = itertools.count(1)
+        self._sequence: itertools.count[int] = (
+            itertools.count(1) if parent is None else parent._sequence
+        )
+
+    def child(self, *, correlation_id: str | None = None) -> EventBus:
+        """A bus whose events also reach this one, while its own subscribers see only its own
+        events (one run's events, say). Events published on it without a correlation id get
+        ``correlation_id``; sequence numbers are shared, so they order events across both."""
+        return EventBus(max_queue=self.max_queue, parent=self, correlation_id=correlation_id)
 
     def publish(
         self,
@@ -144,24 +163,43 @@ class EventBus:
         correlation_id: str | None = None,
         source: str | None = None,
     ) -> None:
-        """Deliver an event to every subscription whose pattern matches ``type``."""
+        """Deliver an event to every subscription whose pattern matches ``type``, here and on
+        the parent buses."""
         if not isinstance(type, str) or not type:
             raise ValidationError(f"event type must be a non-empty string, got {type!r}")
         if data is not None and not isinstance(data, Mapping):
             raise ValidationError(f"event '{type}': data must be a table, got {_type_name(data)}")
+        cid = correlation_id or _correlation.get() or self.correlation_id
+        event: Event | None = None
+        bus: EventBus | None = self
+        while bus is not None:
+            event = bus._deliver(type, data, cid, source, event)
+            bus = bus.parent
+
+    def _deliver(
+        self,
+        type: str,
+        data: Mapping[str, Any] | None,
+        correlation_id: str | None,
+        source: str | None,
+        event: Event | None,
+    ) -> Event | None:
+        """Queue the event (made now unless a child bus made it) for the matching
+        subscriptions of this bus; the event, or ``None`` while no subscription wanted it."""
         with self._lock:
             targets = [s for s in self._subs.values() if s.matcher.match(type)]
             if not targets:
-                return
-            event: Event = {
-                "id": new_id("evt"),
-                "type": type,
-                "data": dict(data or {}),
-                "timestamp": time.time(),
-                "sequence": next(self._sequence),
-                "correlation_id": correlation_id or _correlation.get(),
-                "source": source,
-            }
+                return event
+            if event is None:
+                event = {
+                    "id": new_id("evt"),
+                    "type": type,
+                    "data": dict(data or {}),
+                    "timestamp": time.time(),
+                    "sequence": next(self._sequence),
+                    "correlation_id": correlation_id,
+                    "source": source,
+                }
             woken: list[asyncio.Future[None]] = []
             for sub in targets:
                 if len(sub.queue) == sub.max_queue:
@@ -171,6 +209,7 @@ class EventBus:
                 sub.waiters.clear()
         for future in woken:
             _wake(future)
+        return event
 
     def subscribe(self, pattern: str, *, max_queue: int | None = None) -> str:
         """Start queueing events whose type matches the glob ``pattern``; returns the
@@ -349,7 +388,12 @@ def _point_key(name: str) -> str:
 class HookRegistry:
     """Hooks by point. ``failure_mode`` says what a hook that raises (or returns something
     unreadable) does: ``"open"`` ignores it, ``"closed"`` fails the call with ``HookError``.
-    Either way the failure is published as a ``hook.failed`` event and logged."""
+    Either way the failure is published as a ``hook.failed`` event and logged.
+
+    A registry with a ``parent`` (see ``child``) fires the parent's hooks too, merged with its
+    own in priority order, and lists them; it registers and unregisters only its own. Errors
+    that end a run (``BudgetExceeded``, ``LimitExceeded``) raised by a hook are never
+    treated as a hook failure: they propagate."""
 
     def __init__(
         self,
@@ -357,6 +401,8 @@ class HookRegistry:
         events: EventBus | None = None,
         failure_mode: FailureMode = "open",
         points: tuple[str, ...] = HOOK_POINTS,
+        parent: HookRegistry | None = None,
+        correlation_id: str | None = None,
     ) -> None:
         if failure_mode not in ("open", "closed"):
             raise ValidationError(
@@ -364,10 +410,27 @@ class HookRegistry:
             )
         self.events = events
         self.failure_mode: FailureMode = failure_mode
+        self.parent = parent
+        self.correlation_id = correlation_id
         self._points = {_point_key(p): p for p in points}
+        self._canonical = frozenset(points)
         self._hooks: dict[str, tuple[_Hook, ...]] = {}
         self._by_id: dict[str, _Hook] = {}
-        self._order = itertools.count()
+        # A child shares its parent's counter: equal priorities keep registration order.
+        self._order: itertools.count[int] = itertools.count() if parent is None else parent._order
+
+    def child(
+        self, *, events: EventBus | None = None, correlation_id: str | None = None
+    ) -> HookRegistry:
+        """A registry for one run: this registry's hooks plus those registered on the child.
+        Same points and failure mode; hook failures are published on ``events``."""
+        return HookRegistry(
+            events=events,
+            failure_mode=self.failure_mode,
+            points=tuple(self._points.values()),
+            parent=self,
+            correlation_id=correlation_id,
+        )
 
     @classmethod
     def from_config(cls, config: Config, *, events: EventBus | None = None) -> HookRegistry:
@@ -419,7 +482,7 @@ class HookRegistry:
         return hook_id
 
     def unregister(self, hook_id: str) -> bool:
-        """Remove a hook; False when no hook has that id."""
+        """Remove a hook; False when no hook registered here has that id."""
         hook = self._by_id.pop(hook_id, None)
         if hook is None:
             return False
@@ -451,11 +514,23 @@ class HookRegistry:
                 wanted["priority"] = _priority(filter["priority"])
         elif filter is not None:
             raise ValidationError(f"hook filter must be a point name or a table, got {filter!r}")
-        found = [h.info() for p in self._points.values() for h in self._hooks.get(p, ())]
+        found = [h.info() for p in self._points.values() for h in self._chain(p)]
         return [info for info in found if all(info[k] == v for k, v in wanted.items())]
 
     def has_hooks(self, point: str) -> bool:
-        return bool(self._hooks.get(self.point_name(point)))
+        return bool(self._chain(self.point_name(point)))
+
+    def _chain(self, point: str) -> tuple[_Hook, ...]:
+        """The hooks of a canonical point in firing order, the parent's included."""
+        own = self._hooks.get(point, ())
+        if self.parent is None:
+            return own
+        inherited = self.parent._chain(point)
+        if not inherited:
+            return own
+        if not own:
+            return inherited
+        return tuple(heapq.merge(inherited, own, key=_Hook.sort_key))
 
     async def fire(self, point: str, data: dict[str, Any]) -> dict[str, Any]:
         """Run the hooks of ``point`` in order and return the data, as modified by them.
@@ -463,13 +538,11 @@ class HookRegistry:
         Raises ``Cancelled`` (a hook cancelled), ``HookSkip`` (a hook skipped or replaced the
         call; no later hook runs), ``HookRetry`` (a hook asked for a retry) or, failing
         closed, ``HookError``."""
-        hooks = self._hooks.get(point)
-        if hooks is None:
-            hooks = self._hooks.get(self.point_name(point), ())
+        hooks = self._chain(point if point in self._canonical else self.point_name(point))
         if not hooks:
             return data
         current = dict(data)
-        correlation_id = _correlation.get()
+        correlation_id = _correlation.get() or self.correlation_id
         for hook in hooks:
             context = {
                 "point": hook.point,
@@ -482,7 +555,7 @@ class HookRegistry:
                 if inspect.isawaitable(result):
                     result = await result
                 current = _apply(result, hook, current)
-            except (Cancelled, HookSkip, HookRetry):
+            except _PROPAGATED:
                 raise
             except Exception as exc:
                 self._failed(hook, exc)
@@ -506,6 +579,10 @@ class HookRegistry:
         if self.failure_mode == "closed":
             raise HookError(message) from exc
         log.warning("%s (ignored: hook failures are open)", message)
+
+
+_PROPAGATED = (Cancelled, HookSkip, HookRetry, BudgetExceeded, LimitExceeded)
+"""What a hook may raise that is not a hook failure: its decision, or the end of the run."""
 
 
 def _priority(value: Any) -> int:

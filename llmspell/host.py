@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.core.config import Config, load_config
+from llmspell.core.errors import ValidationError
 from llmspell.core.result import RunResult
 from llmspell.lua.limits import RunLimits
 from llmspell.lua.run import ScriptRun, ScriptSpec
+from llmspell.run_records import RunRecorder
 from llmspell.services import Services
 from llmspell_utils.ids import new_id
+
+if TYPE_CHECKING:
+    from llmspell.events import EventBus, HookFunction
 
 OutputCallback = Callable[[str, str], None]
 
@@ -23,6 +29,10 @@ class Host:
     ``config`` may be a path to a TOML file, a mapping of the same shape, a ``Config``, or None
     (discover the file as the CLI does, when ``discover`` is true). ``limits`` overrides
     ``[runtime]`` limits: ``cpu_seconds``, ``wall_seconds``, ``memory_mb``, ``output_bytes``.
+    With ``record_runs`` (the default) every run gets a record in the store (``[storage]``),
+    listed by ``llmspell runs list`` and cancellable with ``llmspell runs cancel``.
+    ``budget`` (``{max_cost_usd, max_tokens_total}``) overrides the ``[runtime]`` budget of
+    every run; ``cache`` turns the response cache on or off whatever ``[storage] cache`` says.
     """
 
     def __init__(
@@ -31,10 +41,16 @@ class Host:
         *,
         limits: Mapping[str, Any] | None = None,
         discover: bool = False,
+        record_runs: bool = True,
+        budget: Mapping[str, Any] | None = None,
+        cache: bool | None = None,
     ) -> None:
         self.config = load_config(config, discover=discover)
+        self.budget = dict(budget or {})
+        self.cache = cache
         self.limits = RunLimits.from_config(self.config.runtime, dict(limits or {}))
         self.services = Services(self.config)
+        self._recorder = RunRecorder(self.services) if record_runs else None
         self._active: dict[str, ScriptRun] = {}
 
     def prepare(
@@ -49,8 +65,18 @@ class Host:
         log_level: str | None = None,
         stream: bool = False,
         mode: str | None = None,
+        session: str | None = None,
+        run_kind: str | None = None,
+        budget: Mapping[str, Any] | None = None,
+        cache: bool | None = None,
     ) -> ScriptRun:
-        """A run ready to start (``run.run()`` or ``await run.run_async()``); cancellable."""
+        """A run ready to start (``run.run()`` or ``await run.run_async()``); cancellable.
+
+        ``session`` (an id, or a name: created when new) becomes the run's current session.
+        ``run_kind`` is what its run record says started it (default: ``script`` for a file,
+        ``embedded`` for source text; the CLI says ``exec``).
+        ``budget`` and ``cache`` override the Host's for this run.
+        """
         spec = _script_spec(source_or_path, name, args or [])
         run_limits = (
             RunLimits.from_config(self.config.runtime, {**self.limits.__dict__, **limits})
@@ -68,15 +94,54 @@ class Host:
             log_level=log_level,
             stream_to_output=stream,
             mode=mode,
+            session_id=None if session is None else self._session_id(session),
+            run_kind=run_kind or ("script" if spec.folder is not None else "embedded"),
+            budget={**self.budget, **{k: v for k, v in (budget or {}).items() if v is not None}},
+            cache=self.cache if cache is None else cache,
         )
+
+    @property
+    def events(self) -> EventBus:
+        """The bus every run's events reach: ``host.events.subscribe("agent.*")``."""
+        return self.services.events
+
+    def register_hook(self, point: str, fn: HookFunction, priority: int | str = 0) -> str:
+        """Register a Python hook that fires in every run (``llmspell.events.HookRegistry``
+        has the points and what a hook may return); returns its id."""
+        return self.services.hooks.register(point, fn, priority)
+
+    def unregister_hook(self, hook_id: str) -> bool:
+        """Remove a hook ``register_hook`` added; False when there is none with that id."""
+        return self.services.hooks.unregister(hook_id)
+
+    def _session_id(self, id_or_name: str) -> str:
+        sessions = self.services.sessions
+        record = sessions.get(id_or_name) or sessions.get_or_create(id_or_name)
+        session_id: str = record["id"]
+        return session_id
 
     def execute(self, script: ScriptRun) -> RunResult:
         """Run a prepared script synchronously (it can be cancelled from a signal handler)."""
+        _refuse_inside_event_loop()
         self._active[script.execution_id] = script
+        recorder = self._begin_record(script)
         try:
-            return script.run()
+            result = script.run()
+        except BaseException as exc:
+            if recorder is not None:
+                recorder.abort(script, exc)
+            raise
         finally:
             self._active.pop(script.execution_id, None)
+        if recorder is not None:
+            recorder.end(script, result)
+        return result
+
+    def _begin_record(self, script: ScriptRun) -> RunRecorder | None:
+        """The recorder, once the run's record is written (None when runs are not recorded)."""
+        if self._recorder is not None and self._recorder.begin(script):
+            return self._recorder
+        return None
 
     def check_syntax(self, source_or_path: str | bytes | os.PathLike[str]) -> str | None:
         """None when the script compiles, else the syntax error (``name:line: message``)."""
@@ -102,10 +167,18 @@ class Host:
         """Run a script as a task of the caller's event loop."""
         script = self.prepare(source_or_path, name=name, args=args, **options)
         self._active[script.execution_id] = script
+        recorder = self._begin_record(script)
         try:
-            return await script.run_async()
+            result = await script.run_async()
+        except BaseException as exc:
+            if recorder is not None:
+                recorder.abort(script, exc)
+            raise
         finally:
             self._active.pop(script.execution_id, None)
+        if recorder is not None:
+            recorder.end(script, result)
+        return result
 
     def session(self, *, on_output: OutputCallback | None = None) -> ReplSession:
         """An interactive session: chunks of code run one after another in one environment."""
@@ -160,3 +233,11 @@ class ReplSession:
         expression = "return " + source
         code = expression if self._run.check_chunk(expression.encode()) is None else source
         return self._run.run_chunk(code.encode())
+
+
+def _refuse_inside_event_loop() -> None:
+    asyncio = sys.modules.get("asyncio")  # no loop can run if asyncio was never imported
+    if asyncio is not None and asyncio.events._get_running_loop() is not None:
+        raise ValidationError(
+            "Host.run cannot be called inside a running event loop; use await host.run_async(...)"
+        )

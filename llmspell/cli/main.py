@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -96,9 +97,54 @@ def cli(
     )
 
 
+def _keep_budget(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep a budget limit given on the command line for ``run_script``."""
+    if value is not None:
+        ctx.ensure_object(dict).setdefault("budget", {})[param.name] = value
+
+
+def _keep_no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["cache"] = False
+
+
+def cost_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--max-cost``, ``--max-tokens`` and ``--no-cache`` of a command that runs a script."""
+    options = (
+        click.option(
+            "--max-cost",
+            "max_cost_usd",
+            type=click.FloatRange(min=0),
+            expose_value=False,
+            callback=_keep_budget,
+            help="Stop the run once its model calls cost more than this many US dollars.",
+        ),
+        click.option(
+            "--max-tokens",
+            "max_tokens_total",
+            type=click.IntRange(min=0),
+            expose_value=False,
+            callback=_keep_budget,
+            help="Stop the run once its model calls used more tokens (input + output).",
+        ),
+        click.option(
+            "--no-cache",
+            "cache",
+            is_flag=True,
+            expose_value=False,
+            callback=_keep_no_cache,
+            help="Do not answer model requests from the response cache in this run.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@cost_options
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.option("--session", help="Run in this session (id or name; a new name creates it).")
@@ -123,6 +169,7 @@ def run(
 
 @cli.command(name="exec")
 @click.argument("code")
+@cost_options
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.option("--session", help="Run in this session (id or name; a new name creates it).")

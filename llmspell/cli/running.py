@@ -6,12 +6,15 @@ import json
 import signal
 import sys
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from llmspell.core.result import RunResult
 from llmspell.host import Host
+
+if TYPE_CHECKING:
+    from llmspell.cli.spinner import WaitSpinner
 
 
 def load_host(obj: dict[str, Any]) -> Host:
@@ -66,7 +69,12 @@ def run_script(
         mode=mode,
         session=session,
         run_kind=run_kind,
+        budget=obj.get("budget"),
+        cache=obj.get("cache"),
     )
+    spinner = _spinner() if script.stream_to_output else None
+    if spinner is not None:
+        script.on_stream_wait = spinner.waiting
     interrupts = 0
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -80,10 +88,21 @@ def run_script(
     try:
         result = host.execute(script)
     finally:
+        if spinner is not None:
+            spinner.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     report(result, json_mode=json_mode, print_value=print_value)
     return result.cli_exit_code
+
+
+def _spinner() -> WaitSpinner | None:
+    """The ``--stream`` spinner, on a terminal only (it would litter a pipe or a file)."""
+    if not sys.stdout.isatty():
+        return None
+    from llmspell.cli.spinner import WaitSpinner
+
+    return WaitSpinner(sys.stderr)
 
 
 def report(result: RunResult, *, json_mode: bool, print_value: bool) -> None:

@@ -39,6 +39,10 @@ class RuntimeConfig:
     max_table_depth: int = 64
     max_table_items: int = 1_000_000
     max_tool_depth: int = 8
+    max_cost_usd: float | None = None
+    """Dollars one run may spend on model calls before it stops (``BudgetExceeded``)."""
+    max_tokens_total: int | None = None
+    """Input plus output tokens one run may use before it stops (``BudgetExceeded``)."""
 
 
 @dataclass
@@ -77,6 +81,10 @@ class StorageConfig:
 
     backend: Literal["sqlite", "memory"] = "sqlite"
     path: str | None = None
+    cache: bool = False
+    """Answer repeated identical model requests from the store (the response cache)."""
+    cache_ttl: float = 3600.0
+    """Seconds a cached response stays valid."""
 
 
 @dataclass

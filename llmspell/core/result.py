@@ -52,6 +52,7 @@ class RunResult:
             "output": self.output,
             "duration_ms": round(self.duration_ms, 3),
             "execution_id": self.execution_id,
+            "metrics": dict(self.metrics),
         }
 
     @property

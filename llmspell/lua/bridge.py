@@ -13,9 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lupa import lua54
-
-from llmspell.core.errors import LlmspellError
+from llmspell.lua.host_calls import failure
 from llmspell.lua.scheduler import encode, internal_error
 
 if TYPE_CHECKING:
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
     from llmspell.lua.convert import Converter
     from llmspell.lua.scheduler import Scheduler
 
-MEMORY_MESSAGE = b"not enough memory"
 _SCALARS = (int, float, bool)
 _GLOBALS_DIR = Path(__file__).parent / "globals"
 
@@ -68,16 +65,20 @@ class Bridge:
         functions: bool = False,
         finish: Callable[[Any], Any] | None = None,
     ) -> Callable[..., tuple[Any, Any]]:
-        """The raw Python side of a host function: plain data in, ``(ok, value)`` out.
+        """The raw Python side of a host function: plain data in, ``(ok, value)`` out, or
+        ``(False, message, kind)`` (see ``llmspell.lua.host_calls``).
 
         With ``functions`` true, Lua functions among the arguments arrive as ``LuaFunctionRef``.
         ``finish`` turns ``fn``'s result into what Lua receives (default: converted to Lua).
+        All the arguments of one call share one limit of table entries.
         """
-        to_python = self.converter.to_python
-        finish = finish or self.converter.to_lua
+        converter = self.converter
+        to_python = converter.to_python
+        finish = finish or converter.to_lua
 
-        def call(*args: Any) -> tuple[Any, Any]:
+        def call(*args: Any) -> tuple[Any, ...]:
             try:
+                budget = [converter.max_items]
                 py_args = []
                 for i, arg in enumerate(args, 1):
                     kind = type(arg)
@@ -87,19 +88,17 @@ class Bridge:
                         py_args.append(arg)
                     else:  # tables and functions; the argument's name is built only here
                         py_args.append(
-                            to_python(arg, f"{name}: argument #{i}", functions=functions)
+                            to_python(
+                                arg, f"{name}: argument #{i}", functions=functions, budget=budget
+                            )
                         )
                 return True, finish(fn(*py_args))
-            except LlmspellError as exc:
-                return False, encode(exc.lua_message())
-            except lua54.LuaMemoryError:
-                return False, MEMORY_MESSAGE
-            except Exception as exc:
-                return False, encode(self._internal(exc))
+            except BaseException as exc:
+                return failure(exc, converter, self._internal)
 
         return call
 
-    def _internal(self, exc: Exception) -> str:
+    def _internal(self, exc: BaseException) -> str:
         """An unexpected Python error as a message; with ``--trace debug`` it has the traceback."""
         message = internal_error(exc)
         if getattr(getattr(self, "run", None), "log_level", None) in ("debug", "trace"):
@@ -110,14 +109,14 @@ class Bridge:
 
     def sync(self, fn: Callable[..., Any], name: str, *, functions: bool = False) -> Any:
         """A Lua function that calls ``fn`` and returns its result at once."""
-        return self._kernel_sync(self.callback(fn, name, functions=functions))
+        return self._kernel_sync(self.callback(fn, name, functions=functions), encode(name))
 
     def async_(
         self, fn: Callable[..., Awaitable[Any]], name: str, *, functions: bool = False
     ) -> Any:
         """A Lua function that starts ``fn``'s awaitable and waits for it on the scheduler."""
         start = self.callback(fn, name, functions=functions, finish=self.scheduler.start_op)
-        return self._kernel_async(start)
+        return self._kernel_async(start, encode(name))
 
     def table(self, fields: dict[str, Any]) -> Any:
         """A Lua table of already-Lua values (functions, tables, scalars)."""
@@ -136,7 +135,7 @@ class Bridge:
             value = fns
         else:
             chunk = self.lua.execute(
-                b"return load(...)", lua_source(lua_file), b"=" + encode(lua_file)
+                b"return load(...)", lua_source(lua_file), b"=llmspell/" + encode(lua_file)
             )
             value = chunk(self.kernel, fns)
         self.env[encode(name)] = value

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +53,17 @@ class LimitClock:
     another run's I/O) is not charged to the script.
     """
 
-    __slots__ = ("_cancel", "_deadline", "_segment_start", "cpu_used", "limits", "started")
+    __slots__ = (
+        "_cancel",
+        "_check",
+        "_deadline",
+        "_next_check",
+        "_segment_start",
+        "check_interval",
+        "cpu_used",
+        "limits",
+        "started",
+    )
 
     def __init__(self, limits: RunLimits) -> None:
         self.limits = limits
@@ -60,6 +72,9 @@ class LimitClock:
         self.cpu_used = 0.0
         self._segment_start = 0.0
         self._cancel: str | None = None
+        self._check: Callable[[], bool] | None = None
+        self._next_check = math.inf
+        self.check_interval = 1.0
 
     def restart(self) -> None:
         """A fresh budget (CPU and wall clock) for the next piece of work."""
@@ -76,17 +91,53 @@ class LimitClock:
     def cancel(self, reason: str = "cancelled") -> None:
         self._cancel = reason
 
+    def watch(self, check: Callable[[], bool], interval: float = 1.0) -> None:
+        """Ask ``check`` at most once per ``interval`` seconds whether the run must stop (a
+        cancel requested from outside the process); ``poll`` and ``tick`` ask it."""
+        self._check = check
+        self.check_interval = interval
+        self._next_check = time.monotonic() + interval
+
+    @property
+    def watched(self) -> bool:
+        return self._check is not None
+
+    @property
+    def seconds_to_check(self) -> float:
+        """How long until the watch check is due (a little over, so that it is due then)."""
+        return max(self._next_check - time.monotonic(), 0.0) + 0.001
+
+    def poll(self) -> bool:
+        """True when the run is cancelled, asking the watch check first if it is due."""
+        now = time.monotonic()
+        if self._check is not None and now >= self._next_check:
+            self._next_check = now + self.check_interval
+            if self._check():
+                self.cancel()
+        return self._cancel is not None
+
     @property
     def wall_remaining(self) -> float:
         return self._deadline - time.monotonic()
 
-    def tick(self) -> tuple[str, bytes] | None:
-        if self.cpu_used + (time.thread_time() - self._segment_start) > self.limits.cpu_seconds:
-            return "timeout", self.cpu_message()
-        if time.monotonic() > self._deadline:
-            return "timeout", self.wall_message()
+    def tick(self) -> tuple[bytes, bytes] | None:
+        """Called by the count hook: ``(kind, message)`` once the run must stop.
+
+        Nothing raised here may reach Lua (it would arrive as a Python object a ``pcall`` could
+        keep): a ``KeyboardInterrupt`` delivered while Lua runs becomes an interruption.
+        """
+        try:
+            if self.cpu_used + (time.thread_time() - self._segment_start) > self.limits.cpu_seconds:
+                return b"timeout", self.cpu_message()
+            now = time.monotonic()
+            if now > self._deadline:
+                return b"timeout", self.wall_message()
+            if now >= self._next_check:
+                self.poll()
+        except BaseException:
+            self._cancel = self._cancel or "interrupted"
         if self._cancel is not None:
-            return "cancelled", self._cancel.encode()
+            return b"cancelled", self._cancel.encode()
         return None
 
     def cpu_message(self) -> bytes:
@@ -94,3 +145,70 @@ class LimitClock:
 
     def wall_message(self) -> bytes:
         return f"timeout: wall-clock limit of {self.limits.wall_seconds:g} s exceeded".encode()
+
+
+# -- Bounds the sandbox enforces inside one run (not configurable: they keep single operations
+# -- of a script small enough for the CPU and memory limits to act on them) ---------------------
+HOOK_COUNT = 10_000
+"""Instructions between two limit checks: ~0.1 ms of Lua, measured to cost <5% of a tight loop."""
+
+PATTERN_BUDGET = 20_000_000
+"""Matcher steps one call of ``string.find/match/gmatch/gsub`` may take inside Lua's C matcher
+(about 0.2 s at worst); a call whose bound is higher runs on the interruptible Lua matcher."""
+
+MAX_HOST_ARGS = 250
+"""Arguments of one call to a host function: converting tens of thousands takes seconds with the
+GIL held, so more are refused before any conversion."""
+
+MAX_UNPACK = 100_000
+"""Values one ``table.unpack`` may return."""
+
+MAX_TASKS = 10_000
+"""Script tasks (``spawn``, ``parallel``) alive at once in one run."""
+
+SORT_IN_C = 50_000
+"""Longer arrays are sorted with a Lua comparison function, so the hook sees the work."""
+
+MAX_ERROR_BYTES = 8 * 1024
+"""Longest error message kept; longer ones are cut with a marker."""
+
+MAX_FUNCTION_REFS = 10_000
+"""Lua functions the host may hold for one run (hooks, Lua tools, callbacks)."""
+
+
+def memory_reserve(memory_bytes: int) -> int:
+    """Memory kept free for the host's own work in the Lua VM (converting results, error
+    messages): a host call made with less than this left ends the script with the memory limit,
+    because an allocation failure inside that work cannot be recovered cleanly."""
+    return max(64 * 1024, min(1024 * 1024, memory_bytes // 8))
+
+
+def memory_message(limits: RunLimits) -> str:
+    return f"memory: memory limit of {limits.memory_mb:g} MiB exceeded"
+
+
+def truncate_message(text: str) -> str:
+    """``text`` cut to ``MAX_ERROR_BYTES`` (in UTF-8) with a marker saying how long it was."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= MAX_ERROR_BYTES:
+        return text
+    kept = data[:MAX_ERROR_BYTES].decode("utf-8", "ignore")
+    return f"{kept}\n[error message truncated: {len(data)} bytes]"
+
+
+def sandbox_options(limits: RunLimits, runtime: RuntimeConfig) -> dict[bytes, Any]:
+    """The options of the sandbox prelude (``prelude/sandbox.lua``) for one run."""
+    memory = limits.memory_bytes
+    return {
+        b"hook_count": HOOK_COUNT,
+        b"max_string_bytes": memory,
+        b"max_table_items": runtime.max_table_items,
+        b"memory_message": memory_message(limits).encode(),
+        b"memory_ceiling_kb": (memory - memory_reserve(memory)) / 1024,
+        b"pattern_budget": PATTERN_BUDGET,
+        b"max_args": MAX_HOST_ARGS,
+        b"max_unpack": MAX_UNPACK,
+        b"max_tasks": MAX_TASKS,
+        b"sort_in_c": SORT_IN_C,
+        b"max_error_bytes": MAX_ERROR_BYTES,
+    }

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from lupa import lua54
 
 from llmspell.core.config import Config
-from llmspell.core.errors import LlmspellError
+from llmspell.core.errors import LimitExceeded, LlmspellError, ValidationError
 from llmspell.core.result import RunResult
 from llmspell.lua.bridge import Bridge
 from llmspell.lua.convert import Converter
-from llmspell.lua.limits import LimitClock, RunLimits
+from llmspell.lua.host_calls import guarded
+from llmspell.lua.limits import (
+    LimitClock,
+    RunLimits,
+    memory_message,
+    sandbox_options,
+    truncate_message,
+)
 from llmspell.lua.output import OutputSink
 from llmspell.lua.scheduler import RunAborted, Scheduler, TaskFailed, decode, encode
-
-HOOK_COUNT = 10_000
-"""Instructions between two limit checks: ~0.1 ms of Lua, measured to cost <5% of a tight loop."""
+from llmspell.run_context import RunContext
+from llmspell.services import Services
 
 _PRELUDE = Path(__file__).parent / "prelude" / "sandbox.lua"
+_PATTERNS = Path(__file__).parent / "prelude" / "patterns.lua"
 _KIND_PREFIX = re.compile(r"^(?:[^\n:]+:\d+: )?([A-Za-z]+):")
 _KIND_CLASSES = {"SandboxViolation": "sandbox_violation", "PermissionDenied": "sandbox_violation"}
 
@@ -58,6 +66,10 @@ class ScriptRun:
         log_level: str | None = None,
         stream_to_output: bool = False,
         mode: str | None = None,
+        session_id: str | None = None,
+        run_kind: str = "embedded",
+        budget: Mapping[str, Any] | None = None,
+        cache: bool | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -69,7 +81,32 @@ class ScriptRun:
         self.stdin = stdin
         self.log_level = log_level or "info"
         self.stream_to_output = stream_to_output
+        self.on_stream_wait: Callable[[bool], None] | None = None
+        """With ``stream_to_output``: told ``True`` when an agent call starts waiting for its
+        first chunk and ``False`` when it arrives or the call ends (the CLI's spinner)."""
         self.mode = mode or config.security.mode
+        self.session_id = session_id
+        """The run's current session (``Session.get_current``); the script may change it."""
+        self.run_kind = run_kind
+        """What started the run, as its record says: script, exec, workflow or embedded."""
+        self.cancel_reason: str | None = None
+        """``cancelled`` or ``interrupted`` (Ctrl+C, SIGTERM) once the run was asked to stop."""
+        self.context = RunContext(
+            services if services is not None else Services(config),
+            execution_id,
+            session=lambda: self.session_id,
+            budget=budget,
+            cache=cache,
+            warn=self._warn,
+        )
+        """The run's hooks, events, audit trail, budget and response cache."""
+        self.ended = False
+        """True once ``run``/``run_async`` returned: the script's functions cannot run again."""
+        self._start_vm(services)
+
+    def _start_vm(self, services: Any) -> None:
+        """The Lua side of the run: runtime, sandbox, converter, scheduler and globals."""
+        config, limits, spec = self.config, self.limits, self.spec
         self.lua = lua54.LuaRuntime(
             register_eval=False,
             register_builtins=False,
@@ -78,25 +115,27 @@ class ScriptRun:
             max_memory=limits.memory_bytes,
             attribute_filter=_deny_attribute,
         )
-        memory_message = encode(f"memory: memory limit of {limits.memory_mb:g} MiB exceeded")
-        opts = self.lua.table_from(
-            {
-                b"hook_count": HOOK_COUNT,
-                b"max_string_bytes": limits.memory_bytes,
-                b"max_table_items": config.runtime.max_table_items,
-                b"memory_message": memory_message,
-            }
-        )
+        opts = self.lua.table_from(sandbox_options(limits, config.runtime))
+
+        def converter() -> Converter:
+            return self.converter
+
         callbacks = self.lua.table_from(
             {
                 b"tick": self.clock.tick,
-                b"write": self._write,
-                b"exit": self._exit,
-                b"getenv": self._getenv,
-                b"find_module": self._find_module,
-                b"spawn": self._spawn,
-                b"wait": self._start_wait,
-                b"parallel": self._start_parallel,
+                **{
+                    name: guarded(fn, converter)
+                    for name, fn in (
+                        (b"write", self._write),
+                        (b"exit", self._exit),
+                        (b"getenv", self._getenv),
+                        (b"find_module", self._find_module),
+                        (b"spawn", self._spawn),
+                        (b"wait", self._start_wait),
+                        (b"parallel", self._start_parallel),
+                        (b"pattern_engine", _pattern_engine),
+                    )
+                },
             }
         )
         self.kernel = self.lua.execute(_PRELUDE.read_bytes(), callbacks, opts)
@@ -125,7 +164,7 @@ class ScriptRun:
             max_items=config.runtime.max_table_items,
         )
         self.scheduler = Scheduler(self.kernel, self.converter, self.clock)
-        self.scheduler.memory_message = memory_message
+        self.scheduler.memory_message = encode(memory_message(limits))
         self.bridge = Bridge(
             self.lua,
             self.kernel,
@@ -136,13 +175,21 @@ class ScriptRun:
             script_name=spec.name,
         )
         self.bridge.run = self  # type: ignore[attr-defined]
+        self._install()
+
+    def _install(self) -> None:
+        """Install the globals (the adapters of ``llmspell.lua.globals``)."""
         from llmspell.lua.globals import install_all
 
         install_all(self.bridge)
 
+    def _warn(self, message: str) -> None:
+        self.output.write("stderr", message.encode())
+
     # -- callbacks used by the sandbox prelude ---------------------------------------------------
-    def _write(self, stream: bytes, text: bytes) -> tuple[bool, bytes | None]:
-        return self.output.write(decode(stream), text)
+    def _write(self, stream: bytes, text: bytes) -> tuple[bool, bytes | None, bytes | None]:
+        ok, message = self.output.write(decode(stream), text)
+        return ok, message, None if ok else b"output_limit"
 
     def _exit(self, code: Any) -> tuple[bool, bytes | None]:
         if code is None or code is True:
@@ -161,12 +208,14 @@ class ScriptRun:
         if not isinstance(name, bytes):
             return False, b"ValidationError: os.getenv expects a string"
         key = decode(name)
-        if key not in self.config.security.env_allow:
+        if not self.config.security.env_allow:
+            return True, None
+        if not self.bridge.services.permissions.allowed_env_names([key]):
             return True, None
         value = os.environ.get(key)
         return True, None if value is None else encode(value)
 
-    def _find_module(self, name: bytes) -> tuple[bool, bytes, bytes]:
+    def _find_module(self, name: bytes) -> tuple[bool, bytes, bytes | None]:
         from llmspell.lua.modules import find_module
 
         try:
@@ -174,13 +223,13 @@ class ScriptRun:
                 decode(name), self.spec.folder, self.config.runtime.library_paths
             )
         except LlmspellError as exc:
-            return False, encode(exc.lua_message()), b""
+            return False, encode(exc.lua_message()), None
         except OSError as exc:
-            return False, encode(f"require: cannot read module '{decode(name)}': {exc}"), b""
+            return False, encode(f"require: cannot read module '{decode(name)}': {exc}"), None
         return True, source, encode(display)
 
-    def _spawn(self, co: Any, packed: Any) -> int:
-        return self.scheduler.spawn(co, packed)
+    def _spawn(self, co: Any, packed: Any) -> tuple[bool, int]:
+        return True, self.scheduler.spawn(co, packed)
 
     def _start_wait(self, task_id: Any) -> tuple[bool, Any]:
         if not isinstance(task_id, int):
@@ -192,10 +241,23 @@ class ScriptRun:
         return True, self.scheduler.start_op(self.scheduler.parallel([co for _, co in items]))
 
     async def _invoke_function(self, fn: Any, args: tuple[Any, ...]) -> Any:
-        """Run a Lua function (held by a ``LuaFunctionRef``) as a new task; its first result."""
+        """Run a Lua function (held by a ``LuaFunctionRef``) as a new task; its first result.
+
+        Nothing of a script runs after its run ended: then the call is refused.
+        """
+        if self.ended:
+            raise ValidationError("the run this Lua function belongs to has ended")
+        if self.scheduler.abort is not None:
+            raise self.scheduler.abort
         to_lua = self.converter.to_lua
+        try:
+            lua_args = tuple(to_lua(a) for a in args)
+        except LimitExceeded as exc:
+            message = memory_message(self.limits) if exc.error_kind == "memory" else str(exc)
+            self.kernel[b"trip_now"](encode(exc.error_kind), encode(message))
+            raise RunAborted(message, exc.error_kind) from None
         co = self.kernel[b"new_task"](fn)
-        packed = await self.scheduler.drive(co, tuple(to_lua(a) for a in args))
+        packed = await self.scheduler.drive(co, lua_args)
         return self.converter.to_python(packed[2], "function result")
 
     # -- running -----------------------------------------------------------------------------------
@@ -223,7 +285,10 @@ class ScriptRun:
 
     def run(self) -> RunResult:
         """Run synchronously; an asyncio loop is started only if the script waits."""
-        return self._run_loaded(self._load)
+        try:
+            return self._run_loaded(self._load)
+        finally:
+            self.ended = True
 
     def run_chunk(self, source: bytes, name: str = "stdin") -> RunResult:
         """Run more code in this run's environment (the REPL); limits restart for each chunk."""
@@ -252,6 +317,7 @@ class ScriptRun:
         except TaskFailed as exc:
             return self._result(started, failure=exc)
         except KeyboardInterrupt:
+            self.cancel_reason = "interrupted"
             return self._result(started, failure=RunAborted("cancelled", "cancelled"))
 
     async def run_async(self) -> RunResult:
@@ -263,13 +329,18 @@ class ScriptRun:
             return self._result(started, packed=packed)
         except TaskFailed as exc:
             return self._result(started, failure=exc)
+        finally:
+            self.ended = True
 
     @property
     def finished(self) -> bool:
         """True once a limit tripped or the script exited: no more code can run here."""
         return self.scheduler.abort is not None
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run; ``reason`` is ``interrupted`` when the user interrupted the process."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
         self.scheduler.cancel()
 
     def _result(
@@ -285,7 +356,7 @@ class ScriptRun:
                 status, kind = "error", "runtime"
                 error = f"{self.spec.name}: script exited with status {self.exit_code}"
         elif failure is not None:
-            status, kind, error = "error", failure.kind, failure.message
+            status, kind, error = "error", failure.kind, truncate_message(failure.message)
             if kind == "runtime":
                 match = _KIND_PREFIX.match(error)
                 if match and match.group(1) in _KIND_CLASSES:
@@ -304,7 +375,7 @@ class ScriptRun:
             duration_ms=duration_ms,
             execution_id=self.execution_id,
             exit_code=self.exit_code,
-            metrics={"cpu_seconds": round(self.clock.cpu_used, 6)},
+            metrics={"cpu_seconds": round(self.clock.cpu_used, 6), **self.context.usage()},
         )
 
     def _return_value(self, packed: Any) -> Any:
@@ -314,3 +385,13 @@ class ScriptRun:
             return self.converter.to_python(packed[2], "return value")
         except ValidationError as exc:
             return f"<{exc}>"
+
+
+def _pattern_engine() -> tuple[bool, bytes]:
+    """The source of the interruptible pattern matcher (``prelude/patterns.lua``)."""
+    return True, _patterns_source()
+
+
+@cache
+def _patterns_source() -> bytes:
+    return _PATTERNS.read_bytes()

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from lupa import lua54
 
-from llmspell.core.errors import LlmspellError
-
 if TYPE_CHECKING:
     import asyncio
 
@@ -119,16 +117,17 @@ class Scheduler:
             op = self._ops.pop(result[1])
             try:
                 resume: tuple[Any, ...] = (True, to_lua(await op))
-            except RunAborted:
-                raise
-            except TaskFailed as exc:
-                resume = (False, encode(exc.message))
-            except LlmspellError as exc:
-                resume = (False, encode(exc.lua_message()))
-            except asyncio.CancelledError:
+            except (RunAborted, asyncio.CancelledError):
                 raise
             except Exception as exc:
-                resume = (False, encode(internal_error(exc)))
+                # (False, message, kind): the kind of a limit the operation reached, if any
+                from llmspell.lua.host_calls import failure
+
+                resume = failure(exc, self._converter)
+            if self.abort is not None:
+                # The operation ran Lua code that ended the run (a limit, os.exit in a hook or
+                # a Lua tool) and Python code in between turned that into an error: stop here.
+                raise self.abort
             result = self.step(co, resume)
         return self.outcome(result)
 
@@ -197,6 +196,7 @@ class Scheduler:
             if record.task is None:
                 record.task = self._loop.create_task(self._run_spawned(record))
         self._main = self._loop.create_task(self.drive(co, (), first))
+        watcher = self._loop.create_task(self._watch()) if self._clock.watched else None
         try:
             async with asyncio.timeout(max(self._clock.wall_remaining, 0.0)):
                 try:
@@ -209,8 +209,19 @@ class Scheduler:
         except TimeoutError:
             raise RunAborted(decode(self._clock.wall_message()), "timeout") from None
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await self._cancel_all()
         return packed
+
+    async def _watch(self) -> None:
+        """While the script waits, poll the clock's watch check: Lua code is not running, so
+        the count hook cannot."""
+        import asyncio
+
+        while not self._clock.poll():
+            await asyncio.sleep(self._clock.seconds_to_check)
+        self.cancel()
 
     async def _finish_spawned(self) -> None:
         import asyncio

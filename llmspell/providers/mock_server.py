@@ -145,6 +145,9 @@ class MockServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256
+    """The listen backlog: the default of 5 resets connections when a script opens dozens at
+    once (``parallel`` of 50 agent calls)."""
     mock: MockServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

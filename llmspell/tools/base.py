@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
+    from llmspell.events import EventBus, HookRegistry
+    from llmspell.state.run_audit import RunAudit
     from llmspell.tools.permissions import PermissionPolicy
 
 SecurityLevel = Literal["safe", "restricted", "privileged"]
@@ -49,13 +51,20 @@ class ToolResult:
 
 @dataclass
 class ToolContext:
-    """What a tool call may use besides its parameters: the policy, the mode, limits."""
+    """What a tool call may use besides its parameters: the policy, the mode, limits.
+
+    ``hooks``, ``events`` and ``audit`` are the run's: when set, every call through
+    ``ToolRegistry.execute`` fires the tool hook points, publishes ``tool.execution.*`` events
+    and appends an audit record (``llmspell.tools.observed``)."""
 
     permissions: PermissionPolicy
     mode: Mode = "auto"
     run_id: str | None = None
     depth: int = 0
     timeout: float | None = None
+    hooks: HookRegistry | None = None
+    events: EventBus | None = None
+    audit: RunAudit | None = None
 
     def check_read(self, path: str) -> Path:
         """The resolved path when reading it is allowed; raises ``PermissionDenied`` otherwise."""

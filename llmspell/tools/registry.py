@@ -282,7 +282,21 @@ class ToolRegistry:
         return checked
 
     async def execute(self, name: str, params: Any, ctx: ToolContext) -> ToolResult:
-        """Run one tool call under the context's policy and mode."""
+        """Run one tool call under the context's policy and mode, between the run's hooks,
+        events and audit trail when the context carries them (``llmspell.tools.observed``)."""
+        if ctx.hooks is None and ctx.events is None and ctx.audit is None:
+            return await self._execute(name, params, ctx)
+        from llmspell.tools.observed import observed_execute
+
+        tool = self.find(name)
+        return await observed_execute(
+            name if tool is None else tool.name,
+            params,
+            ctx,
+            lambda checked: self._execute(name, checked, ctx),
+        )
+
+    async def _execute(self, name: str, params: Any, ctx: ToolContext) -> ToolResult:
         tool = await self.resolve(name)
         params = self.validate(tool.name, params)
         if self.max_depth is not None and ctx.depth > self.max_depth:

@@ -63,6 +63,7 @@ def test_run_json_output_is_one_object(script, tmp_path):
         "output",
         "duration_ms",
         "execution_id",
+        "metrics",
     }
     assert data["status"] == "ok"
     assert data["value"] == {"n": 1}

@@ -15,6 +15,15 @@ ADAPTERS = (
     "config_global",
     "streaming_global",
     "tool_global",
+    "workflow_global",
+    "state_global",
+    "session_global",
+    "artifact_global",
+    "agent_global",
+    "provider_global",
+    "media_global",
+    "hook_global",
+    "event_global",
 )
 
 

@@ -33,8 +33,8 @@ class RunTools:
     def context(self) -> ToolContext:
         if self._context is None:
             run = self._bridge.run  # type: ignore[attr-defined]
-            self._context = self._bridge.services.permissions.context(
-                mode=run.mode, run_id=run.execution_id
+            self._context = run.context.observe_tools(
+                self._bridge.services.permissions.context(mode=run.mode, run_id=run.execution_id)
             )
         return self._context
 

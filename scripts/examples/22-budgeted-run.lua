@@ -1,0 +1,32 @@
+-- A budgeted run: the run may spend at most 250 tokens on model calls. The call that goes
+-- over the budget is counted, then fails with BudgetExceeded, and so does every later call.
+--
+--   llmspell run --config scripts/examples/configs/budgeted-run.toml scripts/examples/22-budgeted-run.lua
+--
+-- The budget comes from [runtime] max_tokens_total here; --max-tokens N and --max-cost USD set
+-- it on the command line (max_cost_usd uses the model price table). Without pcall the error
+-- ends the run; `llmspell --output json run ...` reports the run's tokens and cost in "metrics".
+--
+-- test-config: scripts/examples/configs/budgeted-run.toml
+
+local writer = Agent.create{ name = "writer", prompt = "One short fact about the sea." }
+local over = Event.subscribe("budget.exceeded")
+
+for i = 1, 5 do
+  local ok, result = pcall(writer.execute, writer, "Fact number " .. i .. ", please.")
+  if ok then
+    local m = result.metadata
+    print(("%d. %s (%d tokens)"):format(i, result.text, m.total_tokens))
+  else
+    print(("%d. stopped: %s"):format(i, result))
+  end
+end
+
+local metrics = writer:get_metrics()
+print(("writer: %d requests, %d failed, %d tokens in total"):format(
+  metrics.requests_total, metrics.requests_failed, metrics.total_tokens))
+
+local event = Event.receive(over, 0)
+if event then
+  print("budget.exceeded: " .. event.data.reason)
+end
