@@ -154,6 +154,10 @@ class Agent:
 
     # --- history, metrics, state ----------------------------------------------------------
 
+    def use_context(self, context: Any) -> None:
+        """Attach context-window management (see ``llmspell.agents.context.context_for``)."""
+        self._context = context
+
     def get_history(self) -> list[dict[str, Any]]:
         """The conversation after the system prompt, oldest first, as plain messages."""
         return self._history.to_data()

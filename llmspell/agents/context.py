@@ -586,3 +586,39 @@ def _stored_text(message: Mapping[str, Any]) -> str:
             if isinstance(p, Mapping) and p.get("type") == "text"
         )
     return ""
+
+
+def context_for(
+    settings_data: Mapping[str, Any] | None,
+    provider: Provider,
+    model: str,
+    *,
+    agent_name: str,
+    events: EventBus | None = None,
+    conversations: ConversationStore | None = None,
+    session_id: str | None = None,
+    budget: Charger | None = None,
+) -> ContextManager | None:
+    """The context manager of an agent from its ``context = {...}`` settings (None when disabled).
+
+    The window defaults to the model's context window when the provider or the price table knows
+    it; the summariser uses the agent's own provider, and ``summary_model`` or the agent's model.
+    """
+    settings = ContextSettings.from_data(settings_data, f"agent '{agent_name}'.context")
+    if not settings.enabled:
+        return None
+    if settings.max_context_tokens is None:
+        settings.max_context_tokens = context_window(
+            getattr(provider, "capabilities", None), model, getattr(provider, "name", "")
+        )
+    summarizer = ProviderSummarizer(
+        provider, settings.summary_model or model, settings.summary_prompt, budget=budget
+    )
+    return ContextManager(
+        summarizer,
+        settings,
+        agent_name=agent_name,
+        events=events,
+        conversations=conversations,
+        session_id=session_id,
+    )

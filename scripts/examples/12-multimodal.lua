@@ -1,6 +1,6 @@
 -- Multimodal input: give an agent an image with its question.
 --
---   llmspell run --config scripts/examples/configs/multimodal.toml scripts/examples/12-multimodal.lua
+--   llmspell --config scripts/examples/configs/multimodal.toml run scripts/examples/12-multimodal.lua
 --
 -- Media.image{path = ...} checks the file against the run's read permissions ([security]
 -- file_read_roots) and the size limits; the image goes to the model as a content part. A model

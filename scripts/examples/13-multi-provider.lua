@@ -1,7 +1,7 @@
 -- Several providers in one configuration, and agents on each of them.
 --
 --   llmspell mock-server --port 8089 &        (any OpenAI-compatible server will do)
---   llmspell run --config scripts/examples/configs/multi-provider.toml scripts/examples/13-multi-provider.lua
+--   llmspell --config scripts/examples/configs/multi-provider.toml run scripts/examples/13-multi-provider.lua
 --
 -- Provider.list() describes every provider the configuration offers; an agent picks one with
 -- model = "<provider>/<model>". The "mock" entry talks to a real HTTP server through the native

@@ -1,7 +1,7 @@
 -- An agent that uses tools over several turns: the calculator, then file-operations to write
 -- its result and read it back, then its answer.
 --
---   llmspell run --config scripts/examples/configs/agent-tools.toml scripts/examples/14-agent-with-tools.lua
+--   llmspell --config scripts/examples/configs/agent-tools.toml run scripts/examples/14-agent-with-tools.lua
 --
 -- Tool calls go through the same registry, permissions and --mode as Tool.execute: the config
 -- lets file-operations read and write under /tmp/llmspell-examples only. With a real model

@@ -1,6 +1,6 @@
 -- A tool written in Lua, called by an agent like any built-in tool.
 --
---   llmspell run --config scripts/examples/configs/lua-tool.toml scripts/examples/15-lua-tool.lua
+--   llmspell --config scripts/examples/configs/lua-tool.toml run scripts/examples/15-lua-tool.lua
 --
 -- Tool.register gives the tool a name, a description and a JSON schema for its parameters; the
 -- agent offers it to its model, which calls it; the handler runs as Lua in this script.

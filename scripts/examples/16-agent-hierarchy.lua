@@ -1,6 +1,6 @@
 -- Agents calling agents: a researcher wrapped as a tool that a lead agent calls.
 --
---   llmspell run --config scripts/examples/configs/agent-hierarchy.toml scripts/examples/16-agent-hierarchy.lua
+--   llmspell --config scripts/examples/configs/agent-hierarchy.toml run scripts/examples/16-agent-hierarchy.lua
 --
 -- Agent.wrap_as_tool registers an agent as a tool taking {input = "..."} and returning its
 -- answer, so another agent (or Tool.execute) can call it. Each agent keeps its own

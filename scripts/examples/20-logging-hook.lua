@@ -1,7 +1,7 @@
 -- A logging hook: one function registered at the agent and tool hook points logs every call
 -- the run makes, the script's own Tool.execute as well as the tools an agent calls by itself.
 --
---   llmspell run --config scripts/examples/configs/logging-hook.toml scripts/examples/20-logging-hook.lua
+--   llmspell --config scripts/examples/configs/logging-hook.toml run scripts/examples/20-logging-hook.lua
 --
 -- Hooks get ctx = {point, data, correlation_id, hook}; returning nothing lets the call go on.
 -- The same calls are published as events: this script also subscribes to them and prints the

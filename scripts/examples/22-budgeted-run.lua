@@ -1,7 +1,7 @@
 -- A budgeted run: the run may spend at most 250 tokens on model calls. The call that goes
 -- over the budget is counted, then fails with BudgetExceeded, and so does every later call.
 --
---   llmspell run --config scripts/examples/configs/budgeted-run.toml scripts/examples/22-budgeted-run.lua
+--   llmspell --config scripts/examples/configs/budgeted-run.toml run scripts/examples/22-budgeted-run.lua
 --
 -- The budget comes from [runtime] max_tokens_total here; --max-tokens N and --max-cost USD set
 -- it on the command line (max_cost_usd uses the model price table). Without pcall the error

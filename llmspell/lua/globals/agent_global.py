@@ -93,8 +93,29 @@ class RunAgents:
                 f"agent '{config.name}': no model can be resolved: {exc}"
             ) from None
         agent.provider = run_context.wrap_provider(agent.provider)
+        agent.use_context(self._context_manager(config, agent))
         self.registry.register(agent)
         return agent
+
+    def _context_manager(self, config: AgentConfig, agent: Agent) -> Any:
+        from llmspell.agents.context import context_for
+
+        conversations = None
+        if self._run.session_id is not None:
+            from llmspell.state.conversations import ConversationStore
+
+            conversations = ConversationStore(self._services.store)
+        collaborators = self._run.context.agent_collaborators(config.name)
+        return context_for(
+            config.context,
+            agent.provider,
+            agent.model,
+            agent_name=config.name,
+            events=collaborators.get("events"),
+            conversations=conversations,
+            session_id=self._run.session_id,
+            budget=collaborators.get("budget"),
+        )
 
     def _names_provider(self, config: AgentConfig) -> bool:
         """Whether the config names its provider (so a ConfigError is about that provider)."""
