@@ -180,6 +180,36 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX response_cache_by_expiry ON response_cache (expires_at)",
         ),
     ),
+    (
+        7,
+        (
+            # Checkpoints become incremental: one small record per completed step, all of them
+            # kept and replayed in order. The table is rebuilt without a rowid (one b-tree
+            # write per record). Of the whole-progress checkpoints (format 1) written before,
+            # only the newest of each run is needed: it stays as that run's first record.
+            """
+            CREATE TABLE checkpoint_records (
+                run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                sequence INTEGER NOT NULL,
+                schema_version INTEGER NOT NULL,
+                workflow_hash TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                PRIMARY KEY (run_id, sequence)
+            ) WITHOUT ROWID
+            """,
+            """
+            INSERT INTO checkpoint_records (run_id, sequence, schema_version, workflow_hash,
+                payload, checksum, created_at)
+            SELECT run_id, sequence, schema_version, workflow_hash, payload, checksum, created_at
+            FROM checkpoints AS old
+            WHERE sequence = (SELECT MAX(sequence) FROM checkpoints WHERE run_id = old.run_id)
+            """,
+            "DROP TABLE checkpoints",
+            "ALTER TABLE checkpoint_records RENAME TO checkpoints",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

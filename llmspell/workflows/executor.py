@@ -5,9 +5,10 @@ Steps run on the caller's event loop. Parallel steps are asyncio tasks bounded b
 in one child task so that ``WorkflowRun.cancel`` can stop it and still return a result, while
 cancelling the task that awaits ``execute`` cancels every step and propagates.
 
-A run given a ``run_id`` hands a checkpoint payload to its services after each finished step
-and each loop iteration; ``resume=True`` reloads the latest one for that run id and skips the
-steps it records as done. Without a ``run_id`` nothing is saved.
+A run given a ``run_id`` hands its services one checkpoint record (``progress``) after each
+finished step, before reporting it complete (the record of the step that ends a loop iteration
+also ends the iteration); ``resume=True`` reloads the progress those records rebuild for that
+run id and skips the steps it records as done. Without a ``run_id`` nothing is saved.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from llmspell.core.errors import Cancelled, LlmspellError, ToolError, ValidationError, WorkflowError
 from llmspell.workflows.conditions import evaluate
 from llmspell.workflows.model import DEFAULT_MAX_ITERATIONS, RetryPolicy, Step, Workflow
+from llmspell.workflows.progress import iteration_record, step_record
 from llmspell.workflows.references import BadReference, Reference, resolve, type_name, walk
 from llmspell.workflows.results import Outcome, build_result
 from llmspell.workflows.services import BaseServices, StepServices
@@ -28,7 +30,6 @@ from llmspell_utils.ids import new_id
 from llmspell_utils.retry import retry_async
 from llmspell_utils.timeouts import OperationTimeout, with_timeout
 
-CHECKPOINT_VERSION = 1
 MAX_BACKOFF_SECONDS = 60.0
 """The longest wait between two attempts of the ``retry`` strategy, whatever the multiplier."""
 
@@ -57,8 +58,8 @@ class WorkflowRun:
     """One execution of ``workflow`` with ``input``.
 
     ``run_id`` names the run for checkpoints (none are saved without one); with ``resume`` the
-    latest checkpoint of that run id and definition is loaded first. ``shared`` is merged over
-    the workflow's own shared data (nested workflows inherit their parent's).
+    progress checkpointed under that run id and definition is restored first. ``shared`` is
+    merged over the workflow's own shared data (nested workflows inherit their parent's).
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class WorkflowRun:
         self._iteration_outputs: dict[str, Any] | None = None
         self._broken = False
         self._hash: str | None = None
+        self._input_saved = False
         self._body: asyncio.Future[None] | None = None
         self._cancel_reason: str | None = None
 
@@ -223,9 +225,11 @@ class WorkflowRun:
                 return
             self._iteration_outputs = {}
             await self._sequence(wf.steps, f"#{position + 1}")
-            self.iterations.append(self._iteration_outputs)
             position += 1
-            await self._checkpoint()
+            if len(self.iterations) < position:  # no step ended it: all had run before a resume
+                self.iterations.append(self._iteration_outputs)
+                if self.run_id is not None:
+                    await self._checkpoint(self.run_id, iteration_record(position))
             if self._broken or (
                 wf.break_condition is not None
                 and await evaluate(
@@ -287,17 +291,31 @@ class WorkflowRun:
         except Exception as exc:
             error = error_text(exc)
             record = self._record(step, started, attempts.count, error)
+            if strategy == "continue":
+                self.completed[key] = {"success": False}
+                await self._finish(step, key, record, None)
             await self.services.emit("workflow.step.failed", {**about, **record})
             if strategy != "continue":
                 raise StepFailed(step.name, error) from exc
-            self.completed[key] = {"success": False}
-            await self._checkpoint()
             return
         record = self._record(step, started, attempts.count, None)
         self._store(step, output)
         self.completed[key] = {"success": True, "output": output}
+        await self._finish(step, key, record, output)
         await self.services.emit("workflow.step.completed", {**about, **record})
-        await self._checkpoint()
+
+    async def _finish(self, step: Step, key: str, entry: dict[str, Any], output: Any) -> None:
+        """Close the loop iteration ``step`` ends, if it ends one, and checkpoint the step, in
+        one record, before the step is reported complete."""
+        ends = False
+        if self._iteration_outputs is not None and (
+            self._broken or step is self.workflow.steps[-1]
+        ):
+            self.iterations.append(self._iteration_outputs)
+            ends = True
+        if self.run_id is not None:
+            record = step_record(key, entry, output, self.shared, self.branch, ends_iteration=ends)
+            await self._checkpoint(self.run_id, record)
 
     def _store(self, step: Step, output: Any) -> None:
         self.outputs[step.name] = output
@@ -431,46 +449,33 @@ class WorkflowRun:
             "execution_id": self.execution_id,
         }
 
-    async def _checkpoint(self) -> None:
-        if self.run_id is None:
-            return
+    async def _checkpoint(self, run_id: str, record: dict[str, Any]) -> None:
+        """Hand ``record`` to the services. The first record of a run carries its input, and
+        only that one: a record with the input starts the progress over when it is replayed,
+        so the flag is set before waiting, while parallel siblings may save theirs."""
         if self._hash is None:
             self._hash = self.workflow.definition_hash()
-        payload = {
-            "version": CHECKPOINT_VERSION,
-            "workflow": self.workflow.name,
-            "execution_id": self.execution_id,
-            "input": self.input,
-            "shared": self.shared,
-            "outputs": self.outputs,
-            "final": self.final,
-            "completed": self.completed,
-            "steps": self.records,
-            "branch": self.branch,
-            "iterations": self.iterations,
-        }
-        await self.services.checkpoint(self.run_id, self._hash, payload)
+        if not self._input_saved:
+            record["input"] = self.input
+            self._input_saved = True
+        await self.services.checkpoint(run_id, self._hash, record)
 
     async def _restore(self) -> None:
         if self.run_id is None:
             return
         self._hash = self.workflow.definition_hash()
-        payload = await self.services.load_checkpoint(self.run_id, self._hash)
-        if payload is None:
+        progress = await self.services.load_checkpoint(self.run_id, self._hash)
+        if progress is None:
             return
-        if payload.get("version") != CHECKPOINT_VERSION:
-            raise WorkflowError(
-                f"checkpoint of run '{self.run_id}' has version {payload.get('version')!r}, "
-                f"expected {CHECKPOINT_VERSION}"
-            )
-        self.input = payload["input"]
-        self.shared = payload["shared"]
-        self.outputs = payload["outputs"]
-        self.final = payload["final"]
-        self.completed = payload["completed"]
-        self.records = payload["steps"]
-        self.branch = payload["branch"]
-        self.iterations = payload["iterations"]
+        self.input = progress["input"]
+        self.shared = progress["shared"]
+        self.outputs = progress["outputs"]
+        self.final = progress["final"]
+        self.completed = progress["completed"]
+        self.records = progress["steps"]
+        self.branch = progress["branch"]
+        self.iterations = progress["iterations"]
+        self._input_saved = True
         self.resumed = True
 
 

@@ -1,11 +1,11 @@
 """Workflow runs kept in the store: a run record for each run and a checkpoint after each step.
 
 ``WorkflowRunStore.execute`` runs a workflow under a run id: it creates the run record (or,
-when resuming, starts the recorded run again), lets the executor save and load checkpoints
-through ``checkpoint`` and ``load_checkpoint`` (the step services delegate these two calls
-here), and records how the run ended. A run stopped by cancellation of the awaiting task
-(Ctrl+C) is recorded ``interrupted`` and keeps its checkpoints; a killed process leaves its run
-``running`` until ``RunStore.mark_abandoned`` notices the process is gone.
+when resuming, starts the recorded run again), lets the executor append checkpoint records and
+load its progress through ``checkpoint`` and ``load_checkpoint`` (the step services delegate
+these two calls here), and records how the run ended. A run stopped by cancellation of the
+awaiting task (Ctrl+C) is recorded ``interrupted`` and keeps its checkpoints; a killed process
+leaves its run ``running`` until ``RunStore.mark_abandoned`` notices the process is gone.
 
 A nested workflow checkpoints under ``<run id>/<step>``; the store gives it a record of its own,
 which ends with the same status as the outermost run.
@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmspell.core.errors import NotFoundError, StateError
-from llmspell.workflows.payloads import PayloadEncoder
+from llmspell.workflows.payloads import encode_value
+from llmspell.workflows.progress import replay, snapshot_record
 
 if TYPE_CHECKING:
     from llmspell.state.store import Store
@@ -44,19 +45,26 @@ class WorkflowRunStore:
         self.store = store
         self.checkpoints = CheckpointStore(store)
         self.runs = RunStore(store)
-        self._encoders: dict[str, PayloadEncoder] = {}
+        self._checkpointed: set[str] = set()
 
-    async def checkpoint(self, run_id: str, workflow_hash: str, payload: dict[str, Any]) -> None:
-        """Save the progress of ``run_id`` (serialized at once, as the executor requires)."""
-        encoder = self._encoders.get(run_id)
-        if encoder is None:
-            encoder = self._encoders[run_id] = PayloadEncoder()
-        self.checkpoints.save_encoded_checkpoint(run_id, workflow_hash, encoder.encode(payload))
+    async def checkpoint(self, run_id: str, workflow_hash: str, record: dict[str, Any]) -> None:
+        """Append a record to the checkpoint of ``run_id``, committed before this returns (a
+        step reported complete survives the process being killed)."""
+        self.checkpoints.save_encoded_checkpoint(run_id, workflow_hash, encode_value(record))
+        self._checkpointed.add(run_id)
 
     async def load_checkpoint(self, run_id: str, workflow_hash: str) -> dict[str, Any] | None:
-        """The latest checkpoint of ``run_id``; ``StateError`` when it is corrupted, of another
-        format or of another workflow definition."""
-        return self.checkpoints.load_latest(run_id, workflow_hash)
+        """The progress of ``run_id`` replayed from its records, or None; ``StateError`` when
+        a record is corrupted, of another format or of another workflow definition."""
+        from llmspell.state.checkpoints import SNAPSHOT_FORMAT
+
+        saved = self.checkpoints.load_records(run_id, workflow_hash)
+        return replay(
+            snapshot_record(record["payload"])
+            if record["schema_version"] == SNAPSHOT_FORMAT
+            else record["payload"]
+            for record in saved
+        )
 
     async def execute(
         self,
@@ -120,7 +128,7 @@ class WorkflowRunStore:
     ) -> None:
         """Record the end of ``run_id`` and of the nested runs it checkpointed."""
         prefix = f"{run_id}/"
-        nested = sorted(saved for saved in self._encoders if saved.startswith(prefix))
+        nested = sorted(saved for saved in self._checkpointed if saved.startswith(prefix))
         for recorded in (run_id, *nested):
             self.runs.finish(recorded, status, error=error, error_kind=kind)
-            self._encoders.pop(recorded, None)
+            self._checkpointed.discard(recorded)

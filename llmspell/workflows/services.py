@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from llmspell.core.errors import NotFoundError, StateError, ToolNotFound, WorkflowError
+from llmspell.workflows.progress import replay
 from llmspell.workflows.references import stringify
 
 
@@ -45,13 +46,15 @@ class StepServices(Protocol):
         ``Cancelled``."""
         ...
 
-    async def checkpoint(self, run_id: str, workflow_hash: str, payload: dict[str, Any]) -> None:
-        """Save the run's progress. ``payload`` shares objects with the live run: serialize or
-        copy it before returning."""
+    async def checkpoint(self, run_id: str, workflow_hash: str, record: dict[str, Any]) -> None:
+        """Append one record (``progress``: a finished step or loop iteration) to the run's
+        checkpoint. ``record`` shares objects with the live run: serialize or copy it before
+        returning."""
         ...
 
     async def load_checkpoint(self, run_id: str, workflow_hash: str) -> dict[str, Any] | None:
-        """The latest payload saved for ``run_id`` and this definition, or ``None``."""
+        """The progress ``progress.replay`` rebuilds from the records saved for ``run_id`` and
+        this definition, or ``None`` when there are none."""
         ...
 
 
@@ -82,7 +85,7 @@ class BaseServices:
     async def run_hooks(self, point: str, data: dict[str, Any]) -> dict[str, Any]:
         return data
 
-    async def checkpoint(self, run_id: str, workflow_hash: str, payload: dict[str, Any]) -> None:
+    async def checkpoint(self, run_id: str, workflow_hash: str, record: dict[str, Any]) -> None:
         return None
 
     async def load_checkpoint(self, run_id: str, workflow_hash: str) -> dict[str, Any] | None:
@@ -107,8 +110,9 @@ class PythonServices(BaseServices):
     - ``state``: the values of ``{{state.<key>}}``.
     - ``hooks``: ``fn(point, data)`` returning the (possibly modified) data or ``None``.
     - ``on_event``: ``fn(event, data)`` called for each event.
-    - checkpoints are kept in memory (deep copies), so resuming works within the process; as
-      with the state store, resuming a run whose definition changed raises ``StateError``.
+    - checkpoint records are kept in memory (deep copies), so resuming works within the
+      process; as with the state store, resuming a run whose definition changed raises
+      ``StateError``.
     """
 
     def __init__(
@@ -125,7 +129,8 @@ class PythonServices(BaseServices):
         self.state = dict(state or {})
         self.hooks = hooks
         self.on_event = on_event
-        self.checkpoints: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.checkpoints: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        """Run id → (workflow hash, records); a run of another definition replaces them."""
 
     async def call_tool(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         fn = self.tools.get(name)
@@ -155,8 +160,11 @@ class PythonServices(BaseServices):
         changed = await maybe_await(self.hooks(point, data))
         return data if changed is None else dict(changed)
 
-    async def checkpoint(self, run_id: str, workflow_hash: str, payload: dict[str, Any]) -> None:
-        self.checkpoints[run_id] = (workflow_hash, copy.deepcopy(payload))
+    async def checkpoint(self, run_id: str, workflow_hash: str, record: dict[str, Any]) -> None:
+        saved = self.checkpoints.get(run_id)
+        if saved is None or saved[0] != workflow_hash:
+            saved = self.checkpoints[run_id] = (workflow_hash, [])
+        saved[1].append(copy.deepcopy(record))
 
     async def load_checkpoint(self, run_id: str, workflow_hash: str) -> dict[str, Any] | None:
         saved = self.checkpoints.get(run_id)
@@ -166,7 +174,7 @@ class PythonServices(BaseServices):
             raise StateError(
                 f"checkpoint of {run_id}: workflow definition changed since the checkpoint"
             )
-        return copy.deepcopy(saved[1])
+        return replay(copy.deepcopy(saved[1]))
 
 
 def tool_result(value: Any) -> dict[str, Any]:

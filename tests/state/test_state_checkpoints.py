@@ -1,73 +1,111 @@
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from llmspell.core.errors import StateError, ValidationError
-from llmspell.state.checkpoints import CheckpointStore, checksum
+from llmspell.state.checkpoints import (
+    CHECKPOINT_FORMAT,
+    SNAPSHOT_FORMAT,
+    CheckpointStore,
+    checksum,
+)
+from llmspell.state.migrations import LATEST_VERSION, MIGRATIONS
 from llmspell.state.runs import RunStore
-from llmspell.state.store import Store
+from llmspell.state.store import Store, open_store
 
-PAYLOAD = {"completed": ["fetch"], "outputs": {"fetch": {"n": 3}}, "shared": {}, "loop": None}
+RECORD = {"kind": "step", "key": "fetch", "output": {"n": 3}, "shared": {}}
 
 
-def test_save_and_load_the_latest(store: Store) -> None:
+def payloads(checkpoints: CheckpointStore, run_id: str, workflow_hash: str) -> list[object]:
+    return [record["payload"] for record in checkpoints.load_records(run_id, workflow_hash)]
+
+
+def test_records_are_appended_and_loaded_in_order(store: Store) -> None:
     run_id = RunStore(store).create("workflow")["id"]
     checkpoints = CheckpointStore(store)
-    assert checkpoints.load_latest(run_id, "h1") is None
-    assert checkpoints.save_checkpoint(run_id, "h1", PAYLOAD) == 1
-    second = {**PAYLOAD, "completed": ["fetch", "parse"]}
+    assert checkpoints.load_records(run_id, "h1") == []
+    assert checkpoints.save_checkpoint(run_id, "h1", RECORD) == 1
+    second = {**RECORD, "key": "parse"}
     assert checkpoints.save_checkpoint(run_id, "h1", second) == 2
-    assert checkpoints.load_latest(run_id, "h1") == second
+    assert checkpoints.load_records(run_id, "h1") == [
+        {"sequence": 1, "schema_version": CHECKPOINT_FORMAT, "payload": RECORD},
+        {"sequence": 2, "schema_version": CHECKPOINT_FORMAT, "payload": second},
+    ]
     listed = checkpoints.list(run_id)
     assert [(c["sequence"], c["workflow_hash"], c["schema_version"]) for c in listed] == [
-        (1, "h1", 1),
-        (2, "h1", 1),
+        (1, "h1", CHECKPOINT_FORMAT),
+        (2, "h1", CHECKPOINT_FORMAT),
     ]
 
 
-def test_only_the_newest_are_kept(store: Store) -> None:
-    checkpoints = CheckpointStore(store, keep=2)
-    for step in range(5):
+def test_every_record_is_kept_and_each_holds_only_its_own_data(store: Store) -> None:
+    checkpoints = CheckpointStore(store)
+    for step in range(50):
         checkpoints.save_checkpoint("run_x", "h", {"step": step})
-    assert [c["sequence"] for c in checkpoints.list("run_x")] == [4, 5]
-    assert checkpoints.load_latest("run_x", "h") == {"step": 4}
+    assert [c["sequence"] for c in checkpoints.list("run_x")] == list(range(1, 51))
+    assert payloads(checkpoints, "run_x", "h") == [{"step": step} for step in range(50)]
+    sizes = {c["size"] for c in checkpoints.list("run_x")}
+    assert max(sizes) <= len('{"step":49}')
+    assert checkpoints.save_checkpoint("run_y", "h", {"step": 0}) == 1  # sequences are per run
 
 
 def test_a_checkpoint_creates_its_run_record(store: Store) -> None:
-    CheckpointStore(store).save_checkpoint("run_embedded", "h", PAYLOAD)
+    CheckpointStore(store).save_checkpoint("run_embedded", "h", RECORD)
     run = RunStore(store).get("run_embedded")
     assert run is not None
     assert (run["kind"], run["status"]) == ("workflow", "running")
 
 
-def test_a_corrupted_checkpoint_is_reported(store: Store) -> None:
+@pytest.mark.parametrize("corrupted", [4, 2])
+def test_a_corrupted_record_is_reported(store: Store, corrupted: int) -> None:
     checkpoints = CheckpointStore(store)
     for _ in range(4):
-        checkpoints.save_checkpoint("run_c", "h", PAYLOAD)
+        checkpoints.save_checkpoint("run_c", "h", RECORD)
     store.execute(
         "UPDATE checkpoints SET payload = replace(payload, '3', '4') "
-        "WHERE run_id = 'run_c' AND sequence = 4"
+        "WHERE run_id = 'run_c' AND sequence = ?",
+        (corrupted,),
     )
-    with pytest.raises(StateError, match="checkpoint 4 of run_c is corrupted"):
-        checkpoints.load_latest("run_c", "h")
+    with pytest.raises(StateError, match=f"checkpoint {corrupted} of run_c is corrupted"):
+        checkpoints.load_records("run_c", "h")
 
 
-def test_a_checkpoint_of_another_format_is_reported(store: Store) -> None:
+def test_a_missing_record_is_reported(store: Store) -> None:
     checkpoints = CheckpointStore(store)
-    checkpoints.save_checkpoint("run_f", "h", PAYLOAD)
-    payload = store.fetch_one("SELECT payload FROM checkpoints")[0]
+    for step in range(4):
+        checkpoints.save_checkpoint("run_m", "h", {"step": step})
+    store.execute("DELETE FROM checkpoints WHERE run_id = 'run_m' AND sequence = 2")
+    with pytest.raises(StateError, match="checkpoint 2 of run_m is missing"):
+        checkpoints.load_records("run_m", "h")
+    store.execute("DELETE FROM checkpoints WHERE run_id = 'run_m' AND sequence = 1")
+    with pytest.raises(StateError, match="checkpoint 1 of run_m is missing"):
+        checkpoints.load_records("run_m", "h")
+
+
+def test_a_record_of_another_format_is_reported(store: Store) -> None:
+    checkpoints = CheckpointStore(store)
+    checkpoints.save_checkpoint("run_f", "h", RECORD)
+    row = store.fetch_one("SELECT payload FROM checkpoints")
+    assert row is not None
+    payload = row[0]
     store.execute(
-        "UPDATE checkpoints SET schema_version = 2, checksum = ?", (checksum(2, "h", payload),)
+        "UPDATE checkpoints SET schema_version = 3, checksum = ?", (checksum(3, "h", payload),)
     )
-    with pytest.raises(StateError, match="checkpoint 1 of run_f has format version 2"):
-        checkpoints.load_latest("run_f", "h")
+    with pytest.raises(
+        StateError,
+        match="checkpoint 1 of run_f has format version 3; this llmspell reads versions 1 and 2",
+    ):
+        checkpoints.load_records("run_f", "h")
 
 
 def test_a_changed_workflow_is_reported(store: Store) -> None:
     checkpoints = CheckpointStore(store)
-    checkpoints.save_checkpoint("run_w", "abc", PAYLOAD)
+    checkpoints.save_checkpoint("run_w", "abc", RECORD)
     with pytest.raises(StateError, match="workflow definition changed since the checkpoint"):
-        checkpoints.load_latest("run_w", "def")
+        checkpoints.load_records("run_w", "def")
 
 
 def test_definition_and_input(store: Store) -> None:
@@ -84,17 +122,66 @@ def test_definition_and_input(store: Store) -> None:
     assert checkpoints.load_definition("run_none") is None
 
 
-def test_invalid_payloads_and_deletion(store: Store) -> None:
+def test_invalid_records_and_deletion(store: Store) -> None:
     checkpoints = CheckpointStore(store)
-    with pytest.raises(ValidationError, match="checkpoint payload of run run_i"):
+    with pytest.raises(ValidationError, match="checkpoint record of run run_i"):
         checkpoints.save_checkpoint("run_i", "h", {"fn": print})
     with pytest.raises(ValidationError, match="workflow_hash"):
-        checkpoints.save_checkpoint("run_i", "", PAYLOAD)
-    checkpoints.save_checkpoint("run_i", "h", PAYLOAD)
-    checkpoints.save_checkpoint("run_i", "h", PAYLOAD)
-    assert checkpoints.delete("run_i", 2) == 1
-    assert checkpoints.load_latest("run_i", "h") == PAYLOAD
-    assert checkpoints.delete("run_i") == 1
-    assert checkpoints.load_latest("run_i", "h") is None
-    with pytest.raises(ValidationError, match="keep must be at least 1"):
-        CheckpointStore(store, keep=0)
+        checkpoints.save_checkpoint("run_i", "", RECORD)
+    for step in range(3):
+        checkpoints.save_checkpoint("run_i", "h", {"step": step})
+    assert checkpoints.delete("run_i", 2) == 2  # the records from 2 on
+    assert payloads(checkpoints, "run_i", "h") == [{"step": 0}]
+    assert checkpoints.save_checkpoint("run_i", "h", {"step": 1}) == 2
+    assert checkpoints.delete("run_i") == 2
+    assert checkpoints.load_records("run_i", "h") == []
+
+
+def version_6_database(path: Path, snapshots: dict[str, int]) -> None:
+    """A database as llmspell left it before incremental checkpoints: ``snapshots`` whole-progress
+    checkpoints (format 1) per run."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL)")
+    for version, statements in MIGRATIONS:
+        if version > 6:
+            break
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
+    for run_id, count in snapshots.items():
+        conn.execute(
+            "INSERT INTO runs (id, kind, status, created_at) VALUES (?, 'workflow', 'failed', 0)",
+            (run_id,),
+        )
+        for sequence in range(1, count + 1):
+            text = f'{{"completed":{{}},"sequence":{sequence}}}'
+            conn.execute(
+                "INSERT INTO checkpoints VALUES (?, ?, ?, 'h', ?, ?, 0)",
+                (run_id, sequence, SNAPSHOT_FORMAT, text, checksum(SNAPSHOT_FORMAT, "h", text)),
+            )
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_database_keeps_the_newest_whole_checkpoint_of_each_run(db_path: Path) -> None:
+    version_6_database(db_path, {"run_old": 3, "run_other": 1})
+    with open_store(path=db_path) as store:
+        assert store.schema_version == LATEST_VERSION
+        checkpoints = CheckpointStore(store)
+        assert checkpoints.load_records("run_old", "h") == [
+            {
+                "sequence": 3,
+                "schema_version": SNAPSHOT_FORMAT,
+                "payload": {"completed": {}, "sequence": 3},
+            }
+        ]
+        assert [c["sequence"] for c in checkpoints.list("run_other")] == [1]
+        assert checkpoints.save_checkpoint("run_old", "h", RECORD) == 4
+        assert [r["schema_version"] for r in checkpoints.load_records("run_old", "h")] == [
+            SNAPSHOT_FORMAT,
+            CHECKPOINT_FORMAT,
+        ]
+        table = store.fetch_one("SELECT sql FROM sqlite_master WHERE name = 'checkpoints'")
+        assert table is not None and "WITHOUT ROWID" in table[0]
+        store.execute("DELETE FROM runs WHERE id = 'run_old'")
+        assert checkpoints.list("run_old") == []  # the records go with their run

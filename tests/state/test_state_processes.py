@@ -75,18 +75,17 @@ CHECKPOINTED_WORKFLOW = textwrap.dedent(
         if runs.get(run_id) is None:
             runs.create("workflow", run_id=run_id)
         runs.start(run_id)
-        payload = checkpoints.load_latest(run_id, "wf-hash") or {"completed": [], "outputs": {}}
+        saved = checkpoints.load_records(run_id, "wf-hash")
+        completed = [record["payload"]["step"] for record in saved]
         for step in steps:
-            if step in payload["completed"]:
+            if step in completed:
                 continue
             if step == "slow" and hang:
                 print("in slow step", flush=True)
                 time.sleep(60)
             runs_so_far = state.load("custom:executions", step, 0)
             state.save("custom:executions", step, runs_so_far + 1)
-            payload["completed"].append(step)
-            payload["outputs"][step] = step.upper()
-            checkpoints.save_checkpoint(run_id, "wf-hash", payload)
+            checkpoints.save_checkpoint(run_id, "wf-hash", {"step": step, "output": step.upper()})
         runs.finish(run_id, "completed")
     """
 )
@@ -149,9 +148,8 @@ def test_workflow_killed_mid_run_resumes_without_repeating_steps(db_path: Path) 
         runs = RunStore(store)
         assert runs.mark_abandoned() == 1
         assert runs.get(run_id)["status"] == "interrupted"  # type: ignore[index]
-        latest = CheckpointStore(store).load_latest(run_id, "wf-hash")
-        assert latest is not None
-        assert latest["completed"] == ["fetch", "parse", "summarise"]
+        saved = CheckpointStore(store).load_records(run_id, "wf-hash")
+        assert [record["payload"]["step"] for record in saved] == ["fetch", "parse", "summarise"]
 
     resumed = spawn(CHECKPOINTED_WORKFLOW, str(db_path), run_id, "finish", ",".join(STEPS))
     _, err = resumed.communicate(timeout=60)
@@ -161,6 +159,8 @@ def test_workflow_killed_mid_run_resumes_without_repeating_steps(db_path: Path) 
         assert StateStore(store).export("custom:executions")["custom:executions"] == {
             step: 1 for step in STEPS
         }
-        final = CheckpointStore(store).load_latest(run_id, "wf-hash")
-        assert final is not None and final["completed"] == STEPS
+        final = CheckpointStore(store).load_records(run_id, "wf-hash")
+        assert [record["payload"] for record in final] == [
+            {"step": step, "output": step.upper()} for step in STEPS
+        ]
         assert RunStore(store).get(run_id)["status"] == "completed"  # type: ignore[index]
