@@ -7,8 +7,10 @@ cancelling the task that awaits ``execute`` cancels every step and propagates.
 
 A run given a ``run_id`` hands its services one checkpoint record (``progress``) after each
 finished step, before reporting it complete (the record of the step that ends a loop iteration
-also ends the iteration); ``resume=True`` reloads the progress those records rebuild for that
-run id and skips the steps it records as done. Without a ``run_id`` nothing is saved.
+also ends the iteration, and the record of a step that breaks its loop says so);
+``resume=True`` reloads the progress those records rebuild for that run id and skips the steps
+it records as done. A resumed loop that a break had ended runs no further iteration. Without a
+``run_id`` nothing is saved.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class WorkflowRun:
         self._iteration: int | None = None
         self._item: Any = None
         self._iteration_outputs: dict[str, Any] | None = None
-        self._broken = False
+        self.loop_broken = False
         self._hash: str | None = None
         self._input_saved = False
         self._body: asyncio.Future[None] | None = None
@@ -180,7 +182,7 @@ class WorkflowRun:
     async def _sequence(self, steps: Sequence[Step], suffix: str) -> None:
         for step in steps:
             await self._step(step, suffix)
-            if self._broken:
+            if self.loop_broken:
                 return
 
     async def _parallel(self) -> None:
@@ -211,6 +213,9 @@ class WorkflowRun:
         items = self._loop_items()
         position = len(self.iterations)
         self.loop_exit = "completed"
+        if await self._ended_by_break(items, position):
+            self.loop_exit = "break"
+            return
         while True:
             if items is not None and position >= len(items):
                 return
@@ -230,7 +235,7 @@ class WorkflowRun:
                 self.iterations.append(self._iteration_outputs)
                 if self.run_id is not None:
                     await self._checkpoint(self.run_id, iteration_record(position))
-            if self._broken or (
+            if self.loop_broken or (
                 wf.break_condition is not None
                 and await evaluate(
                     wf.break_condition, self._context(None, None), self.services.call_function
@@ -238,6 +243,25 @@ class WorkflowRun:
             ):
                 self.loop_exit = "break"
                 return
+
+    async def _ended_by_break(self, items: Sequence[Any] | None, position: int) -> bool:
+        """Whether the restored progress, ``position`` iterations done, ends with a break: a
+        step's record says it broke the loop, or the ``break_condition`` holds after the last
+        iteration done. The condition is evaluated again, as the interrupted run would have
+        evaluated it, with the loop at that iteration, unless a step of the next iteration has
+        run since (then the progress is no longer the one it was evaluated on)."""
+        wf = self.workflow
+        if self.loop_broken:
+            return True
+        if wf.break_condition is None or position == 0:
+            return False
+        if any(f"{step.name}#{position + 1}" in self.completed for step in wf.steps):
+            return False
+        self._iteration = position
+        self._item = items[position - 1] if items is not None else None
+        return await evaluate(
+            wf.break_condition, self._context(None, None), self.services.call_function
+        )
 
     def _loop_items(self) -> Sequence[Any] | None:
         """The values a loop iterates over (``None`` for a while-loop)."""
@@ -309,12 +333,20 @@ class WorkflowRun:
         one record, before the step is reported complete."""
         ends = False
         if self._iteration_outputs is not None and (
-            self._broken or step is self.workflow.steps[-1]
+            self.loop_broken or step is self.workflow.steps[-1]
         ):
             self.iterations.append(self._iteration_outputs)
             ends = True
         if self.run_id is not None:
-            record = step_record(key, entry, output, self.shared, self.branch, ends_iteration=ends)
+            record = step_record(
+                key,
+                entry,
+                output,
+                self.shared,
+                self.branch,
+                ends_iteration=ends,
+                breaks_loop=self.loop_broken,
+            )
             await self._checkpoint(self.run_id, record)
 
     def _store(self, step: Step, output: Any) -> None:
@@ -323,7 +355,7 @@ class WorkflowRun:
         if self._iteration_outputs is not None:
             self._iteration_outputs[step.name] = output
             if step.kind == "function" and isinstance(output, dict) and output.get("break") is True:
-                self._broken = True
+                self.loop_broken = True
 
     def _record(
         self, step: Step, started: float, attempts: int, error: str | None
@@ -475,6 +507,7 @@ class WorkflowRun:
         self.records = progress["steps"]
         self.branch = progress["branch"]
         self.iterations = progress["iterations"]
+        self.loop_broken = progress["loop_broken"]
         self._input_saved = True
         self.resumed = True
 

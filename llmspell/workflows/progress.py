@@ -4,11 +4,13 @@ A run with a run id saves one small record per completed step, so saving costs t
 every step however long the run is:
 
 - ``{"kind": "step", "key", "step", "output"?, "shared", "branch"?, "ends_iteration"?,
-  "input"?}``: ``key`` is the step's name (``name#<n>`` in loop iteration n); ``step`` its entry
-  in the result's ``steps``; ``output`` its output when it succeeded; ``shared`` the shared data
-  after it; ``branch`` the branch a conditional run took; ``ends_iteration`` (true) when the
-  step finished its loop iteration (the last of the body, or one that broke the loop);
-  ``input`` the run's input, in the first record of a run only.
+  "breaks_loop"?, "input"?}``: ``key`` is the step's name (``name#<n>`` in loop iteration n);
+  ``step`` its entry in the result's ``steps``; ``output`` its output when it succeeded;
+  ``shared`` the shared data after it; ``branch`` the branch a conditional run took;
+  ``ends_iteration`` (true) when the step finished its loop iteration (the last of the body, or
+  one that broke the loop); ``breaks_loop`` (true) when it broke the loop (a function step
+  returning ``{break = true}``), so that a resumed run starts no further iteration; ``input``
+  the run's input, in the first record of a run only.
 - ``{"kind": "iteration", "iteration": n, "input"?}``: loop iteration n finished without a step
   of this record's run ending it (all its steps had completed before the run was resumed).
 - ``{"kind": "snapshot", "progress": {...}}``: a whole progress, as checkpoints held before they
@@ -16,6 +18,8 @@ every step however long the run is:
 
 In the store, step and iteration records are of format 2
 (``llmspell.state.checkpoints.CHECKPOINT_FORMAT``): a change to their layout needs a new format.
+Optional flags that a reader may ignore (``breaks_loop``, absent from records saved before it
+existed) keep the format.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ def step_record(
     branch: int | None,
     *,
     ends_iteration: bool = False,
+    breaks_loop: bool = False,
 ) -> dict[str, Any]:
     """The record of a finished step: ``entry`` is its step entry (``success`` says whether
-    ``output`` is kept); ``ends_iteration`` when it is the last step of its loop iteration."""
+    ``output`` is kept); ``ends_iteration`` when it is the last step of its loop iteration,
+    ``breaks_loop`` when it broke its loop."""
     record: dict[str, Any] = {"kind": "step", "key": key, "step": entry, "shared": shared}
     if entry["success"]:
         record["output"] = output
@@ -44,6 +50,8 @@ def step_record(
         record["branch"] = branch
     if ends_iteration:
         record["ends_iteration"] = True
+    if breaks_loop:
+        record["breaks_loop"] = True
     return record
 
 
@@ -59,9 +67,10 @@ def snapshot_record(progress: Mapping[str, Any]) -> dict[str, Any]:
 
 def replay(records: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The progress ``records`` rebuild, applied in order, as ``WorkflowRun`` restores it:
-    ``{input, shared, outputs, final, completed, steps, branch, iterations}``; ``None``
-    without records. A snapshot, or a record carrying the run's input (the first record of a
-    run), starts the progress anew: a run id used again without resuming starts over."""
+    ``{input, shared, outputs, final, completed, steps, branch, iterations, loop_broken}``
+    (``loop_broken``: a step broke the loop); ``None`` without records. A snapshot, or a record
+    carrying the run's input (the first record of a run), starts the progress anew: a run id
+    used again without resuming starts over."""
     progress: Progress | None = None
     for record in records:
         if record.get("kind") == "snapshot":
@@ -86,6 +95,7 @@ class Progress:
         self.steps: list[dict[str, Any]] = saved.get("steps", [])
         self.branch: int | None = saved.get("branch")
         self.iterations: list[dict[str, Any]] = saved.get("iterations", [])
+        self.loop_broken: bool = saved.get("loop_broken", False)
         self._unfinished: dict[int, dict[str, Any]] = {}
         """The outputs of loop iterations that have not finished, by iteration."""
         for entry in self.steps:  # a snapshot taken in the middle of an iteration
@@ -125,6 +135,8 @@ class Progress:
             self.completed[record["key"]] = {"success": False}
         if record.get("ends_iteration"):
             self.iterations.append(self._unfinished.pop(entry["iteration"], {}))
+        if record.get("breaks_loop"):
+            self.loop_broken = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,4 +148,5 @@ class Progress:
             "steps": self.steps,
             "branch": self.branch,
             "iterations": self.iterations,
+            "loop_broken": self.loop_broken,
         }

@@ -37,6 +37,7 @@ class Checking(PythonServices):
             "steps": run.records,
             "branch": run.branch,
             "iterations": run.iterations,
+            "loop_broken": run.loop_broken,
         }
         assert replay(self.saved) == json.loads(json.dumps(live))
         self.compared += 1
