@@ -173,8 +173,21 @@ class EventBus:
         event: Event | None = None
         bus: EventBus | None = self
         while bus is not None:
-            event = bus._deliver(type, data, cid, source, event)
+            if bus._subs:
+                event = bus._deliver(type, data, cid, source, event)
             bus = bus.parent
+
+    def wants(self, type: str) -> bool:
+        """Whether an event of ``type`` published now would reach a subscription (here or on a
+        parent bus): a publisher may skip building an event nobody receives."""
+        bus: EventBus | None = self
+        while bus is not None:
+            if bus._subs:
+                with bus._lock:
+                    if any(sub.matcher.match(type) for sub in bus._subs.values()):
+                        return True
+            bus = bus.parent
+        return False
 
     def _deliver(
         self,
@@ -520,6 +533,17 @@ class HookRegistry:
     def has_hooks(self, point: str) -> bool:
         return bool(self._chain(self.point_name(point)))
 
+    def _fires(self, point: str) -> bool:
+        """``has_hooks``, without the name lookup for a canonical point name."""
+        if point not in self._canonical:
+            point = self.point_name(point)
+        registry: HookRegistry | None = self
+        while registry is not None:
+            if registry._hooks.get(point):
+                return True
+            registry = registry.parent
+        return False
+
     def _chain(self, point: str) -> tuple[_Hook, ...]:
         """The hooks of a canonical point in firing order, the parent's included."""
         own = self._hooks.get(point, ())
@@ -667,6 +691,7 @@ async def call_with_hooks(
     data: dict[str, Any],
     call: Callable[[dict[str, Any]], Awaitable[Any]],
     result_key: str = "result",
+    present: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Run ``call(data)`` between the hooks of three points and return its result.
 
@@ -680,13 +705,17 @@ async def call_with_hooks(
 
     A retry waits its ``delay`` and starts over from the ``before`` hooks, at most
     ``attempts`` times in a row; when no retry is left, the call's error is raised, or its
-    last result returned."""
+    last result returned.
+
+    ``present`` turns the call's result into what the ``after`` hooks see (plain data, say);
+    what they leave is returned. When no ``after`` hook is registered, the call's own result
+    is returned as it is, and a point without hooks costs no more than a lookup."""
     if hooks is None:
         return await call(data)
     retries = 0
     while True:
         try:
-            return await _hooked_once(hooks, before, after, error, data, call, result_key)
+            return await _hooked_once(hooks, before, after, error, data, call, result_key, present)
         except _RetryRequest as request:
             if retries >= request.retry.attempts:
                 if request.error is not None:
@@ -728,16 +757,21 @@ async def _hooked_once(
     data: dict[str, Any],
     call: Callable[[dict[str, Any]], Awaitable[Any]],
     result_key: str,
+    present: Callable[[Any], Any] | None,
 ) -> Any:
-    try:
-        prepared = await hooks.fire(before, data)
-    except HookSkip as skip:
-        return skip.result
-    except HookRetry as retry:
-        raise _RetryRequest(retry) from None
+    prepared = data
+    if hooks._fires(before):
+        try:
+            prepared = await hooks.fire(before, data)
+        except HookSkip as skip:
+            return skip.result
+        except HookRetry as retry:
+            raise _RetryRequest(retry) from None
     try:
         result = await call(prepared)
     except Exception as exc:
+        if not hooks._fires(error):
+            raise
         failure = {
             **prepared,
             "error": str(exc),
@@ -750,6 +784,10 @@ async def _hooked_once(
         except HookRetry as retry:
             raise _RetryRequest(retry, error=exc) from None
         raise
+    if not hooks._fires(after):
+        return result
+    if present is not None:
+        result = present(result)
     try:
         finished = await hooks.fire(after, {**prepared, result_key: result})
     except HookSkip as skip:

@@ -95,6 +95,12 @@ class RunContext:
             lambda: self.services.store, self.run_id, session=self._session, warn=self._warn
         )
 
+    def flush(self) -> None:
+        """Write what the run still holds back (its last audit records); called when it ends."""
+        audit: RunAudit | None = self.__dict__.get("audit")
+        if audit is not None:
+            audit.flush()
+
     @cached_property
     def agent_events(self) -> AuditedEvents:
         """The event sink of the run's agents: the run's bus, plus an audit record per call."""

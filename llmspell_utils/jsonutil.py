@@ -15,20 +15,22 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
+_COMPACT = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+)
+_PRETTY = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, allow_nan=False, indent=2, separators=(",", ": ")
+)
+"""Built once: ``json.dumps`` with options builds an encoder per call, which costs more than
+encoding a small value (audit records and hashes encode one per call)."""
+
 
 def dumps(value: Any, *, pretty: bool = False) -> str:
     """``value`` as JSON: keys sorted, non-ASCII kept, compact unless ``pretty`` (2-space indent).
 
     Raises ``ValueError`` for NaN or infinite floats and ``TypeError`` for values JSON cannot hold.
     """
-    return json.dumps(
-        value,
-        sort_keys=True,
-        ensure_ascii=False,
-        allow_nan=False,
-        indent=2 if pretty else None,
-        separators=(",", ": ") if pretty else (",", ":"),
-    )
+    return (_PRETTY if pretty else _COMPACT).encode(value)
 
 
 def _reject_constant(name: str) -> Any:

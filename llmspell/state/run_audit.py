@@ -5,6 +5,13 @@ call: a script may switch sessions). A record that cannot be written (a read-onl
 database from a newer llmspell) does not stop the call it describes: the first such failure is
 reported through ``warn`` and the run goes on.
 
+Records are made (timed, redacted, encoded) when the call ends and written in batches, one
+transaction each: as soon as the event loop gets control (the run waits for anything), when
+``FLUSH_RECORDS`` are waiting or the oldest has waited ``FLUSH_SECONDS`` (checked at each
+record), and when the run ends (``flush``). One write per call cost more than the call itself;
+the price is that a process killed outright (SIGKILL, power loss) loses the records it had not
+written yet: those made since the run last waited, at most ``FLUSH_RECORDS`` of them.
+
 ``AuditedEvents`` is the event sink an agent gets: it publishes to the run's bus and appends one
 audit record when an agent call ends (``agent.execution.completed`` or ``failed``), with the
 input the call was started with.
@@ -12,23 +19,31 @@ input the call was started with.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmspell.core.errors import LlmspellError
+from llmspell.state.audit import AuditLog, new_entry
 
 if TYPE_CHECKING:
     from llmspell.events import EventBus
-    from llmspell.state.audit import AuditLog
     from llmspell.state.store import Store
 
 MAX_OUTCOME = 500
 """Longest outcome text kept (an error message is cut after this many characters)."""
+FLUSH_RECORDS = 100
+"""A run's records are written at the latest when this many are waiting..."""
+FLUSH_SECONDS = 0.1
+"""...or when a record is made this long after the oldest waiting one."""
 
 
 class RunAudit:
-    """Appends records for one run to the audit log of ``store()`` (opened on first use)."""
+    """Records for one run, written in batches to the audit log of ``store()`` (opened on
+    first use)."""
 
     def __init__(
         self,
@@ -44,6 +59,10 @@ class RunAudit:
         self._warn = warn
         self._log: AuditLog | None = None
         self._warned = False
+        self._pending: list[dict[str, Any]] = []
+        self._oldest = 0.0
+        # Held while a batch is written, so that batches reach the log in the order made.
+        self._lock = threading.Lock()
 
     def record(
         self,
@@ -54,14 +73,11 @@ class RunAudit:
         arguments: Any = None,
         duration_ms: float | None = None,
     ) -> None:
-        """Append one record, e.g. ``record("tool.execute", actor="tool:calculator",
-        outcome="success", arguments={"params": {...}}, duration_ms=1.2)``."""
+        """Record one call, e.g. ``record("tool.execute", actor="tool:calculator",
+        outcome="success", arguments={"params": {...}}, duration_ms=1.2)``; it is written with
+        the next batch (see the module's docstring)."""
         try:
-            if self._log is None:
-                from llmspell.state.audit import AuditLog
-
-                self._log = AuditLog(self._store())
-            self._log.append(
+            entry = new_entry(
                 action,
                 actor=actor,
                 outcome=outcome,
@@ -70,10 +86,50 @@ class RunAudit:
                 session_id=None if self._session is None else self._session(),
                 duration_ms=duration_ms,
             )
-        except (LlmspellError, sqlite3.Error) as exc:
-            if not self._warned and self._warn is not None:
-                self._warned = True
-                self._warn(f"warning: audit records of run {self.run_id} not written: {exc}\n")
+        except LlmspellError as exc:
+            self._failed(exc)
+            return
+        now = time.monotonic()
+        with self._lock:
+            pending = self._pending
+            pending.append(entry)
+            if len(pending) == 1:
+                self._oldest = now
+            count, due = len(pending), now - self._oldest >= FLUSH_SECONDS
+        if due or count >= FLUSH_RECORDS:
+            self.flush()
+        elif count == 1:
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Flush when the event loop next gets control; at once when no loop is running."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+        else:
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write the records made and not yet written (the run calls it when it ends)."""
+        error: Exception | None = None
+        with self._lock:
+            entries, self._pending = self._pending, []
+            if not entries:
+                return
+            try:
+                if self._log is None:
+                    self._log = AuditLog(self._store())
+                self._log.append_entries(entries)
+            except (LlmspellError, sqlite3.Error) as exc:
+                error = exc
+        if error is not None:
+            self._failed(error)
+
+    def _failed(self, exc: Exception) -> None:
+        if not self._warned and self._warn is not None:
+            self._warned = True
+            self._warn(f"warning: audit records of run {self.run_id} not written: {exc}\n")
 
 
 def outcome_of(error: BaseException | None) -> str:

@@ -65,7 +65,7 @@ def as_tool_result(value: Any) -> ToolResult:
     dates and paths become JSON-shaped values)."""
     if isinstance(value, ToolResult):
         return value
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or isinstance(value, (str, int, float, bool)):
         return ToolResult(result=value)
     from pydantic_core import to_jsonable_python
 

@@ -29,9 +29,14 @@ from llmspell_utils.jsonutil import dumps
 BEFORE = "BeforeToolExecution"
 AFTER = "AfterToolExecution"
 ERROR = "ToolError"
+STARTED = "tool.execution.started"
+COMPLETED = "tool.execution.completed"
+FAILED = "tool.execution.failed"
 
 RunTool = Callable[[Any], Awaitable[ToolResult]]
 """Runs the tool on (possibly hook-modified) parameters: the registry's unobserved call."""
+ObservedExecute = Callable[[str, Any, ToolContext, RunTool], Awaitable[ToolResult]]
+"""The type of ``observed_execute``."""
 
 _RESULT_FIELDS = ("success", "result", "text", "operation", "message", "metadata")
 
@@ -39,16 +44,22 @@ _RESULT_FIELDS = ("success", "result", "text", "operation", "message", "metadata
 async def observed_execute(
     tool: str, params: Any, ctx: ToolContext, run_tool: RunTool
 ) -> ToolResult:
-    """Run ``run_tool`` as the call of ``tool`` with ``params``, observed as described above."""
-    started = time.perf_counter()
-    about = {"tool": tool, "run_id": ctx.run_id, "depth": ctx.depth}
-    _publish(ctx, "tool.execution.started", about)
-    ran_with: list[Any] = []
+    """Run ``run_tool`` as the call of ``tool`` with ``params``, observed as described above.
 
-    async def call(data: dict[str, Any]) -> Any:
+    What nobody listens to is not built: an event with no matching subscription, the result
+    table when no ``AfterToolExecution`` hook is registered."""
+    started = time.perf_counter()
+    events = ctx.events
+    if events is not None and events.wants(STARTED):
+        events.publish(STARTED, _about(tool, ctx))
+    ran_with: list[Any] = []
+    produced: list[ToolResult] = []
+
+    async def call(data: dict[str, Any]) -> ToolResult:
         ran_with.append(data.get("params"))
         result = await run_tool(data.get("params"))
-        return result.to_dict()
+        produced.append(result)
+        return result
 
     try:
         value = await call_with_hooks(
@@ -58,28 +69,37 @@ async def observed_execute(
             error=ERROR,
             data={"tool": tool, "params": params},
             call=call,
+            present=ToolResult.to_dict,
         )
     except Exception as exc:
         duration_ms = _elapsed(started)
-        error = {"error_kind": _kind(exc), "error": _message(exc)}
-        _publish(ctx, "tool.execution.failed", {**about, **error, "duration_ms": duration_ms})
+        if events is not None and events.wants(FAILED):
+            error = {"error_kind": _kind(exc), "error": _message(exc)}
+            events.publish(FAILED, {**_about(tool, ctx), **error, "duration_ms": duration_ms})
         _audit(ctx, tool, ran_with[-1] if ran_with else params, outcome_of(exc), duration_ms)
         raise
-    result = _as_result(value, tool, skipped=not ran_with)
-    result.metadata["duration_ms"] = _elapsed(started)
+    if produced and value is produced[-1]:  # the tool's own result, left as it was by hooks
+        result = _completed(value, tool)
+    else:
+        result = _as_result(value, tool, skipped=not ran_with)
+    duration_ms = result.metadata["duration_ms"] = _elapsed(started)
     outcome = "skipped" if not ran_with else "success" if result.success else "failure"
-    _publish(
-        ctx,
-        "tool.execution.completed",
-        {
-            **about,
-            "success": result.success,
-            "skipped": not ran_with,
-            "duration_ms": result.metadata["duration_ms"],
-        },
-    )
-    _audit(ctx, tool, ran_with[-1] if ran_with else params, outcome, result.metadata["duration_ms"])
+    if events is not None and events.wants(COMPLETED):
+        events.publish(
+            COMPLETED,
+            {
+                **_about(tool, ctx),
+                "success": result.success,
+                "skipped": not ran_with,
+                "duration_ms": duration_ms,
+            },
+        )
+    _audit(ctx, tool, ran_with[-1] if ran_with else params, outcome, duration_ms)
     return result
+
+
+def _about(tool: str, ctx: ToolContext) -> dict[str, Any]:
+    return {"tool": tool, "run_id": ctx.run_id, "depth": ctx.depth}
 
 
 def _as_result(value: Any, tool: str, *, skipped: bool) -> ToolResult:
@@ -97,12 +117,18 @@ def _as_result(value: Any, tool: str, *, skipped: bool) -> ToolResult:
     else:
         result = ToolResult(result=value)
         result.metadata["replaced_by_hook"] = True
+    _completed(result, tool)
+    if skipped:
+        result.metadata["skipped"] = True
+    return result
+
+
+def _completed(result: ToolResult, tool: str) -> ToolResult:
+    """``result`` with its ``text`` (the result's text form when unset) and ``tool``."""
     if result.text is None:
         data = result.result
         result.text = data if isinstance(data, str) else "" if data is None else _dump(data)
     result.metadata.setdefault("tool", tool)
-    if skipped:
-        result.metadata["skipped"] = True
     return result
 
 
@@ -111,11 +137,6 @@ def _dump(value: Any) -> str:
         return dumps(value)
     except (TypeError, ValueError):
         return str(value)
-
-
-def _publish(ctx: ToolContext, type: str, data: dict[str, Any]) -> None:
-    if ctx.events is not None:
-        ctx.events.publish(type, data)
 
 
 def _audit(ctx: ToolContext, tool: str, params: Any, outcome: str, duration_ms: float) -> None:

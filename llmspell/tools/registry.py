@@ -12,6 +12,7 @@ import builtins
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from llmspell.core.errors import (
@@ -30,6 +31,8 @@ from llmspell_utils.timeouts import OperationTimeout, with_timeout
 if TYPE_CHECKING:
     from llmspell.core.config import Config
     from llmspell.tools.mcp_client import McpManager
+    from llmspell.tools.observed import ObservedExecute
+    from llmspell.tools.schema_check import Check
 
 _PREFIXED_ERRORS = (ToolError, PermissionDenied, ValidationError)
 
@@ -41,6 +44,10 @@ class _Entry:
     aliases: tuple[str, ...]
     timeout: float | None
     validator: Any = None
+    """The tool's ``jsonschema`` validator, built on first use."""
+    fast_check: Check | None = None
+    """Accepts the parameters the schema certainly allows (``schema_check``), when the schema
+    is simple enough; set with ``validator``."""
 
 
 class ToolRegistry:
@@ -160,8 +167,8 @@ class ToolRegistry:
 
     def find(self, name: str) -> Tool | None:
         """The tool registered as ``name`` (canonical, snake_case or alias), or ``None``."""
-        canonical = self._index.get(name) or self._index.get(_kebab(name))
-        return self._entries[canonical].tool if canonical is not None else None
+        entry = self._lookup(name)
+        return None if entry is None else entry.tool
 
     def get(self, name: str) -> Tool:
         """The tool registered as ``name``; ``ToolNotFound`` otherwise."""
@@ -263,33 +270,16 @@ class ToolRegistry:
     def validate(self, name: str, params: Any) -> dict[str, Any]:
         """``params`` as a dict when they match the tool's schema; ``ValidationError`` naming
         the parameter otherwise."""
-        tool = self.get(name)
-        if params is None:
-            params = {}
-        if not isinstance(params, Mapping):
-            raise ValidationError(
-                f"{tool.name}: parameters must be a table, got {type(params).__name__}"
-            )
-        checked: dict[str, Any] = dict(params)
-        entry = self._entry(name)
-        if entry.validator is None:
-            from jsonschema import Draft202012Validator
-
-            entry.validator = Draft202012Validator(tool.parameters)
-        error = _first_error(entry.validator, checked)
-        if error is not None:
-            raise ValidationError(f"{tool.name}: {error}")
-        return checked
+        self.get(name)
+        return _validated(self._entry(name), params)
 
     async def execute(self, name: str, params: Any, ctx: ToolContext) -> ToolResult:
         """Run one tool call under the context's policy and mode, between the run's hooks,
         events and audit trail when the context carries them (``llmspell.tools.observed``)."""
         if ctx.hooks is None and ctx.events is None and ctx.audit is None:
             return await self._execute(name, params, ctx)
-        from llmspell.tools.observed import observed_execute
-
         tool = self.find(name)
-        return await observed_execute(
+        return await _observed()(
             name if tool is None else tool.name,
             params,
             ctx,
@@ -297,8 +287,11 @@ class ToolRegistry:
         )
 
     async def _execute(self, name: str, params: Any, ctx: ToolContext) -> ToolResult:
-        tool = await self.resolve(name)
-        params = self.validate(tool.name, params)
+        entry = self._lookup(name)
+        if entry is None:
+            entry = self._entry((await self.resolve(name)).name)
+        tool = entry.tool
+        params = _validated(entry, params)
         if self.max_depth is not None and ctx.depth > self.max_depth:
             raise LimitExceeded(
                 f"{tool.name}: tool calls are nested {ctx.depth} deep; the limit is "
@@ -312,11 +305,14 @@ class ToolRegistry:
             policy.record_dry_run(tool.name, params)
             return _finish(tool.name, _dry_run_result(tool.name, params), started, dry_run=True)
         await policy.approve(tool.name, tool.security_level, params, ctx.mode)
-        timeout = self._timeout_for(tool.name, ctx)
+        timeout = self._timeout_for(entry, ctx)
         try:
-            result = await with_timeout(
-                tool.execute(params, ctx), timeout, f"{tool.name}: timed out after {timeout} s"
-            )
+            if timeout is None:
+                result = await tool.execute(params, ctx)
+            else:
+                result = await with_timeout(
+                    tool.execute(params, ctx), timeout, f"{tool.name}: timed out after {timeout} s"
+                )
         except OperationTimeout as exc:
             raise ToolError(str(exc)) from None
         except _PREFIXED_ERRORS as exc:
@@ -331,14 +327,59 @@ class ToolRegistry:
             )
         return _finish(tool.name, result, started)
 
-    def _timeout_for(self, name: str, ctx: ToolContext) -> float | None:
-        configured = self._entry(name).timeout or self._timeouts.get(_kebab(name))
-        limits = [t for t in (configured or self.default_timeout, ctx.timeout) if t is not None]
-        return min(limits) if limits else None
+    def _timeout_for(self, entry: _Entry, ctx: ToolContext) -> float | None:
+        configured = (
+            entry.timeout or self._timeouts.get(_kebab(entry.tool.name)) or self.default_timeout
+        )
+        limit = ctx.timeout
+        if configured is None or limit is None:
+            return limit if configured is None else configured
+        return min(configured, limit)
+
+    def _lookup(self, name: str) -> _Entry | None:
+        canonical = self._index.get(name) or self._index.get(_kebab(name))
+        return None if canonical is None else self._entries[canonical]
 
     def _entry(self, name: str) -> _Entry:
         canonical = self._index.get(name) or self._index[_kebab(name)]
         return self._entries[canonical]
+
+
+def _validated(entry: _Entry, params: Any) -> dict[str, Any]:
+    """``params`` as a new dict when they match the tool's schema: the fast check when the
+    schema has one, else ``jsonschema``'s ``is_valid``; the most relevant error (the slow walk)
+    only for parameters these did not accept, raised as a ``ValidationError``."""
+    name = entry.tool.name
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise ValidationError(f"{name}: parameters must be a table, got {type(params).__name__}")
+    checked: dict[str, Any] = dict(params)
+    if entry.validator is None:
+        from jsonschema import Draft202012Validator
+
+        from llmspell.tools.schema_check import compile_check
+
+        entry.validator = Draft202012Validator(entry.tool.parameters)
+        entry.fast_check = compile_check(entry.tool.parameters)
+    fast = entry.fast_check
+    if fast is not None and fast(checked):
+        return checked
+    if fast is None and entry.validator.is_valid(checked):
+        return checked
+    error = _first_error(entry.validator, checked)
+    if error is not None:
+        raise ValidationError(f"{name}: {error}")
+    return checked
+
+
+@cache
+def _observed() -> ObservedExecute:
+    """``observed_execute``, imported on first use: listing or describing tools needs none of
+    the hooks, events and audit modules (≈ 40 ms of imports)."""
+    from llmspell.tools.observed import observed_execute
+
+    return observed_execute
 
 
 def _dry_run_result(name: str, params: dict[str, Any]) -> ToolResult:
@@ -361,6 +402,8 @@ def _finish(name: str, result: ToolResult, started: float, *, dry_run: bool = Fa
 
 
 def _dump(value: Any) -> str:
+    if type(value) is int:  # the JSON text of an int, without the encoder
+        return int.__repr__(value)
     try:
         return dumps(value)
     except (TypeError, ValueError):

@@ -144,3 +144,14 @@ def test_bad_arguments_are_validation_errors() -> None:
     sub = bus.subscribe("x")
     with pytest.raises(ValidationError, match="timeout"):
         asyncio.run(bus.receive(sub, -1))
+
+
+def test_wants_tells_whether_an_event_would_reach_a_subscription() -> None:
+    parent = EventBus()
+    child = parent.child(correlation_id="run_1")
+    assert not child.wants("tool.execution.started")
+    sub = parent.subscribe("tool.*")
+    assert child.wants("tool.execution.started")
+    assert not child.wants("agent.execution.started")
+    parent.unsubscribe(sub)
+    assert not child.wants("tool.execution.started")

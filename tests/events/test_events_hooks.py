@@ -319,3 +319,38 @@ async def test_call_with_hooks_cancel_before_the_call() -> None:
 
     with pytest.raises(Cancelled, match="tool disabled by policy"):
         await run(hooks, call)
+
+
+async def test_call_with_hooks_presents_the_result_only_to_after_hooks() -> None:
+    hooks = HookRegistry()
+    result = object()
+
+    async def call(data: dict[str, Any]) -> object:
+        return result
+
+    def present(value: object) -> dict[str, Any]:
+        return {"text": "shown"}
+
+    kwargs: dict[str, Any] = {
+        "before": "BeforeToolExecution",
+        "after": "AfterToolExecution",
+        "error": "ToolError",
+        "data": {"tool": "t"},
+        "call": call,
+        "present": present,
+    }
+    assert await call_with_hooks(hooks, **kwargs) is result
+    seen: list[Any] = []
+    hooks.register("AfterToolExecution", lambda ctx: seen.append(ctx["data"]["result"]))
+    assert await call_with_hooks(hooks, **kwargs) == {"text": "shown"}
+    assert seen == [{"text": "shown"}]
+
+
+async def test_call_with_hooks_fires_after_hooks_registered_during_the_call() -> None:
+    hooks = HookRegistry()
+
+    async def call(data: dict[str, Any]) -> int:
+        hooks.register("AfterToolExecution", returning({"type": "replace", "data": 7}))
+        return 1
+
+    assert await run(hooks, call) == 7

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import hashlib
 import itertools
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmspell.core.errors import ValidationError
-from llmspell.state.audit import MAX_STRING, AuditLog, row_hash
+from llmspell.state.audit import MAX_STRING, AuditLog, new_entry, row_hash
 from llmspell.state.store import Store
+from llmspell_utils import jsonutil
 
 
 def fill(log: AuditLog, count: int = 5) -> None:
@@ -79,7 +84,9 @@ def test_an_edited_row_is_detected(store: Store) -> None:
 def test_an_edited_and_rehashed_row_is_detected(store: Store) -> None:
     log = AuditLog(store)
     fill(log)
-    row = dict(store.fetch_one("SELECT * FROM audit_log WHERE seq = 3"))
+    found = store.fetch_one("SELECT * FROM audit_log WHERE seq = 3")
+    assert found is not None
+    row = dict(found)
     row["outcome"] = "error"
     store.execute(
         "UPDATE audit_log SET outcome = 'error', hash = ? WHERE seq = 3", (row_hash(row),)
@@ -104,8 +111,8 @@ def test_a_deleted_row_is_detected(
 ) -> None:
     log = AuditLog(store)
     fill(log)
-    for seq in deleted:
-        store.execute("DELETE FROM audit_log WHERE seq = ?", (seq,))
+    for gone in deleted:
+        store.execute("DELETE FROM audit_log WHERE seq = ?", (gone,))
     ok, seq, reason = log.verify()
     assert (ok, seq) == (False, bad)
     assert fragment in reason
@@ -123,3 +130,67 @@ def test_appending_after_a_deleted_last_row_keeps_the_gap_visible(store: Store) 
 def test_invalid_fields(store: Store) -> None:
     with pytest.raises(ValidationError, match="audit actor must be a non-empty string"):
         AuditLog(store).append("tool.execute", actor="", outcome="success")
+
+
+def test_entries_are_chained_and_written_in_one_batch(store: Store) -> None:
+    log = AuditLog(store)
+    fill(log, 2)
+    entries = [
+        new_entry("tool.execute", actor="tool:x", outcome="success", arguments={"i": i})
+        for i in range(3)
+    ]
+    log.append_entries(entries)
+    assert [e["seq"] for e in entries] == [3, 4, 5]
+    assert [r["arguments"] for r in log.list()[2:]] == [{"i": 0}, {"i": 1}, {"i": 2}]
+    assert log.verify() == (True, None, "5 audit rows verified")
+
+
+def test_an_entry_keeps_the_arguments_it_was_made_with() -> None:
+    params = {"input": "1"}
+    entry = new_entry("tool.execute", actor="tool:x", outcome="success", arguments=params)
+    params["input"] = "2"
+    assert entry["arguments"] == '{"input":"1"}'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(),
+    optional=st.none() | st.text(),
+    seq=st.integers(1, 2**62),
+    when=st.floats(allow_nan=False, allow_infinity=False),
+    duration=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_the_hash_covers_the_canonical_json_of_the_row(
+    text: str, optional: str | None, seq: int, when: float, duration: float | None
+) -> None:
+    row: dict[str, Any] = {
+        "seq": seq,
+        "time": when,
+        "run_id": optional,
+        "session_id": optional,
+        "actor": text or "a",
+        "action": "tool.execute",
+        "arguments": jsonutil.dumps({"text": text}),
+        "outcome": text + '\n"é\u2028',
+        "duration_ms": duration,
+        "prev_hash": "f" * 64,
+    }
+    canonical = jsonutil.dumps({key: row[key] for key in row})
+    expected = hashlib.sha256((row["prev_hash"] + canonical).encode()).hexdigest()
+    assert row_hash(row) == expected
+    assert row_hash({**row, "seq": True}) != expected  # other types take the generic path
+
+
+def test_variable_names_and_empty_secrets_are_kept(store: Store) -> None:
+    record = AuditLog(store).append(
+        "tool.execute",
+        actor="tool:x",
+        outcome="success",
+        arguments={"api_key_env": "OPENAI_KEY", "token": "", 3: "x", "list": [{"Password": 1}]},
+    )
+    assert record["arguments"] == {
+        "api_key_env": "OPENAI_KEY",
+        "token": "",
+        "3": "x",
+        "list": [{"Password": "***"}],
+    }
