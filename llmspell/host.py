@@ -33,6 +33,8 @@ class Host:
     listed by ``llmspell runs list`` and cancellable with ``llmspell runs cancel``.
     ``budget`` (``{max_cost_usd, max_tokens_total}``) overrides the ``[runtime]`` budget of
     every run; ``cache`` turns the response cache on or off whatever ``[storage] cache`` says.
+    ``isolation`` (``"in-process"`` or ``"process"``) overrides ``[runtime] isolation``: with
+    ``"process"`` each run's Lua VM runs in a worker process (see docs/security.md).
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class Host:
         record_runs: bool = True,
         budget: Mapping[str, Any] | None = None,
         cache: bool | None = None,
+        isolation: str | None = None,
     ) -> None:
         self.config = load_config(config, discover=discover)
+        self.isolation = _isolation(isolation or self.config.runtime.isolation)
         self.budget = dict(budget or {})
         self.cache = cache
         self.limits = RunLimits.from_config(self.config.runtime, dict(limits or {}))
@@ -69,13 +73,14 @@ class Host:
         run_kind: str | None = None,
         budget: Mapping[str, Any] | None = None,
         cache: bool | None = None,
+        isolation: str | None = None,
     ) -> ScriptRun:
         """A run ready to start (``run.run()`` or ``await run.run_async()``); cancellable.
 
         ``session`` (an id, or a name: created when new) becomes the run's current session.
         ``run_kind`` is what its run record says started it (default: ``script`` for a file,
         ``embedded`` for source text; the CLI says ``exec``).
-        ``budget`` and ``cache`` override the Host's for this run.
+        ``budget``, ``cache`` and ``isolation`` override the Host's for this run.
         """
         spec = _script_spec(source_or_path, name, args or [])
         run_limits = (
@@ -83,7 +88,12 @@ class Host:
             if limits
             else self.limits
         )
-        return ScriptRun(
+        run_class = ScriptRun
+        if _isolation(isolation or self.isolation) == "process":
+            from llmspell.lua.isolation.parent import ProcessRun
+
+            run_class = ProcessRun
+        return run_class(
             spec,
             config=self.config,
             limits=run_limits,
@@ -123,25 +133,49 @@ class Host:
     def execute(self, script: ScriptRun) -> RunResult:
         """Run a prepared script synchronously (it can be cancelled from a signal handler)."""
         _refuse_inside_event_loop()
-        self._active[script.execution_id] = script
-        recorder = self._begin_record(script)
+        recorder = self._started(script)
         try:
             result = script.run()
         except BaseException as exc:
-            if recorder is not None:
-                recorder.abort(script, exc)
+            self._ended(script, recorder, error=exc)
             raise
-        finally:
-            self._active.pop(script.execution_id, None)
-        if recorder is not None:
-            recorder.end(script, result)
+        self._ended(script, recorder, result=result)
         return result
 
-    def _begin_record(self, script: ScriptRun) -> RunRecorder | None:
-        """The recorder, once the run's record is written (None when runs are not recorded)."""
+    def _started(self, script: ScriptRun) -> RunRecorder | None:
+        """Track a run that starts: active runs, ``run.started``, its record (when recorded)."""
+        self._active[script.execution_id] = script
+        self._announce("run.started", script, {"script": script.spec.name})
         if self._recorder is not None and self._recorder.begin(script):
             return self._recorder
         return None
+
+    def _ended(
+        self,
+        script: ScriptRun,
+        recorder: RunRecorder | None,
+        *,
+        result: RunResult | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self._active.pop(script.execution_id, None)
+        if result is not None:
+            if recorder is not None:
+                recorder.end(script, result)
+            kind = "run.completed" if result.ok else "run.failed"
+            self._announce(kind, script, result.to_dict())
+            return
+        if recorder is not None and error is not None:
+            recorder.abort(script, error)
+        self._announce("run.failed", script, {"status": "error", "error": repr(error)})
+
+    def _announce(self, event: str, script: ScriptRun, data: dict[str, Any]) -> None:
+        # Only when someone can listen: the host's bus exists once ``host.events`` or a run
+        # used it, and building it would pull asyncio into every ``llmspell run``.
+        bus = self.services.__dict__.get("events")
+        if bus is not None:
+            payload = {"execution_id": script.execution_id, **data}
+            bus.publish(event, payload, correlation_id=script.execution_id, source="host")
 
     def check_syntax(self, source_or_path: str | bytes | os.PathLike[str]) -> str | None:
         """None when the script compiles, else the syntax error (``name:line: message``)."""
@@ -166,18 +200,13 @@ class Host:
     ) -> RunResult:
         """Run a script as a task of the caller's event loop."""
         script = self.prepare(source_or_path, name=name, args=args, **options)
-        self._active[script.execution_id] = script
-        recorder = self._begin_record(script)
+        recorder = self._started(script)
         try:
             result = await script.run_async()
         except BaseException as exc:
-            if recorder is not None:
-                recorder.abort(script, exc)
+            self._ended(script, recorder, error=exc)
             raise
-        finally:
-            self._active.pop(script.execution_id, None)
-        if recorder is not None:
-            recorder.end(script, result)
+        self._ended(script, recorder, result=result)
         return result
 
     def session(self, *, on_output: OutputCallback | None = None) -> ReplSession:
@@ -219,7 +248,10 @@ class ReplSession:
         self._run = self._fresh()
 
     def _fresh(self) -> ScriptRun:
-        return self._host.prepare(b"", name="stdin", on_output=self._on_output)
+        # One environment across chunks lives in one VM: the REPL always runs in-process.
+        return self._host.prepare(
+            b"", name="stdin", on_output=self._on_output, isolation="in-process"
+        )
 
     def is_incomplete(self, source: str) -> bool:
         """True when ``source`` is a statement that continues on the next line."""
@@ -233,6 +265,12 @@ class ReplSession:
         expression = "return " + source
         code = expression if self._run.check_chunk(expression.encode()) is None else source
         return self._run.run_chunk(code.encode())
+
+
+def _isolation(value: str) -> str:
+    if value not in ("in-process", "process"):
+        raise ValidationError(f"isolation must be 'in-process' or 'process', got {value!r}")
+    return value
 
 
 def _refuse_inside_event_loop() -> None:

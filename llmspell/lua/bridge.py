@@ -142,4 +142,10 @@ class Bridge:
         return value
 
     def set_global(self, name: str, value: Any) -> None:
-        self.env[encode(name)] = self.converter.to_lua(value)
+        """Set global ``name`` to plain data or a function made by ``sync``/``async_``; a dotted
+        name (``"io.read"``) sets a field of an existing global table."""
+        *path, last = name.split(".")
+        table = self.env
+        for part in path:
+            table = table[encode(part)]
+        table[encode(last)] = self.converter.to_lua(value)

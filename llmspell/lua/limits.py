@@ -120,24 +120,26 @@ class LimitClock:
     def wall_remaining(self) -> float:
         return self._deadline - time.monotonic()
 
-    def tick(self) -> tuple[bytes, bytes] | None:
-        """Called by the count hook: ``(kind, message)`` once the run must stop.
+    def tick(self) -> bytes | None:
+        """Called by the count hook: why the run must stop (``cpu``, ``wall``, ``cancelled`` or
+        ``interrupted``), or None. The sandbox holds the messages: the answer is a short string
+        Lua already has, so handing it over allocates nothing (the VM may be at its memory limit).
 
         Nothing raised here may reach Lua (it would arrive as a Python object a ``pcall`` could
         keep): a ``KeyboardInterrupt`` delivered while Lua runs becomes an interruption.
         """
         try:
             if self.cpu_used + (time.thread_time() - self._segment_start) > self.limits.cpu_seconds:
-                return b"timeout", self.cpu_message()
+                return b"cpu"
             now = time.monotonic()
             if now > self._deadline:
-                return b"timeout", self.wall_message()
+                return b"wall"
             if now >= self._next_check:
                 self.poll()
         except BaseException:
             self._cancel = self._cancel or "interrupted"
         if self._cancel is not None:
-            return b"cancelled", self._cancel.encode()
+            return b"interrupted" if self._cancel == "interrupted" else b"cancelled"
         return None
 
     def cpu_message(self) -> bytes:
@@ -151,6 +153,15 @@ class LimitClock:
 # -- of a script small enough for the CPU and memory limits to act on them) ---------------------
 HOOK_COUNT = 10_000
 """Instructions between two limit checks: ~0.1 ms of Lua, measured to cost <5% of a tight loop."""
+
+MIN_HOOK_COUNT = 500
+HOOK_MEMORY_KB = 2048
+"""Above this much Lua memory, the interval shrinks in proportion (down to ``MIN_HOOK_COUNT``):
+instructions on big values are slow, and the time between two checks must stay short."""
+
+WORK_TICK_NS = 2_000_000
+"""Estimated work inside C library calls (pattern matching, sorting, shifting tables ...) after
+which the limits are checked, whatever the instruction count says."""
 
 PATTERN_BUDGET = 20_000_000
 """Matcher steps one call of ``string.find/match/gmatch/gsub`` may take inside Lua's C matcher
@@ -201,9 +212,14 @@ def sandbox_options(limits: RunLimits, runtime: RuntimeConfig) -> dict[bytes, An
     memory = limits.memory_bytes
     return {
         b"hook_count": HOOK_COUNT,
+        b"min_hook_count": MIN_HOOK_COUNT,
+        b"hook_memory_kb": HOOK_MEMORY_KB,
+        b"work_tick": WORK_TICK_NS,
         b"max_string_bytes": memory,
         b"max_table_items": runtime.max_table_items,
         b"memory_message": memory_message(limits).encode(),
+        b"cpu_message": LimitClock(limits).cpu_message(),
+        b"wall_message": LimitClock(limits).wall_message(),
         b"memory_ceiling_kb": (memory - memory_reserve(memory)) / 1024,
         b"pattern_budget": PATTERN_BUDGET,
         b"max_args": MAX_HOST_ARGS,

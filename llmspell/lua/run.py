@@ -154,6 +154,10 @@ class ScriptRun:
         )
         self.kernel[b"marks"] = marks
         self.kernel[b"null"] = self.null
+        # lupa ties a Lua value received in a callback to the coroutine that made the call: once
+        # that coroutine is collected, the Python object would point at freed memory. Values the
+        # host keeps longer than one call are taken again through the main thread first.
+        self.rehome = self.lua.eval(b"function(...) return ... end")
         self.converter = Converter(
             self.lua,
             mark_of,
@@ -229,7 +233,7 @@ class ScriptRun:
         return True, source, encode(display)
 
     def _spawn(self, co: Any, packed: Any) -> tuple[bool, int]:
-        return True, self.scheduler.spawn(co, packed)
+        return True, self.scheduler.spawn(co, self.rehome(packed))
 
     def _start_wait(self, task_id: Any) -> tuple[bool, Any]:
         if not isinstance(task_id, int):
@@ -289,6 +293,7 @@ class ScriptRun:
             return self._run_loaded(self._load)
         finally:
             self.ended = True
+            self.context.flush()  # a run ended by an exception wrote no result
 
     def run_chunk(self, source: bytes, name: str = "stdin") -> RunResult:
         """Run more code in this run's environment (the REPL); limits restart for each chunk."""
@@ -331,6 +336,7 @@ class ScriptRun:
             return self._result(started, failure=exc)
         finally:
             self.ended = True
+            self.context.flush()  # a run ended by an exception wrote no result
 
     @property
     def finished(self) -> bool:
@@ -347,6 +353,7 @@ class ScriptRun:
         self, started: float, *, packed: Any = None, failure: TaskFailed | None = None
     ) -> RunResult:
         duration_ms = (time.perf_counter() - started) * 1000
+        self.context.flush()  # before the output is read: a failed write warns on stderr
         if failure is None and self.scheduler.abort is not None:
             failure = self.scheduler.abort
         value: Any = None

@@ -135,7 +135,8 @@ class Scheduler:
     def spawn(self, co: Any, packed: Any) -> int:
         """Register a task started by ``spawn``; it runs as soon as the loop does."""
         n = packed[b"n"]
-        record = SpawnedTask(co, tuple(packed[i] for i in range(1, n + 1)))
+        anchor = self._converter.anchor
+        record = SpawnedTask(co, tuple(anchor(packed[i]) for i in range(1, n + 1)))
         self._next_id += 1
         self._spawned[self._next_id] = record
         if self._loop is not None:

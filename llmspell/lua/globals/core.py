@@ -54,7 +54,7 @@ def parse_args(script_name: str, argv: list[str]) -> tuple[dict[Any, Any], dict[
 
 def install(bridge: Bridge) -> None:
     run = bridge.run  # type: ignore[attr-defined]
-    bridge.env[b"sleep"] = bridge.async_(_sleep, "sleep")
+    bridge.set_global("sleep", bridge.async_(_sleep, "sleep"))
 
     async def read(fmt: Any = "l") -> Any:
         import asyncio
@@ -70,10 +70,10 @@ def install(bridge: Bridge) -> None:
             return None
         return await asyncio.get_running_loop().run_in_executor(None, _read_stdin, stdin, fmt)
 
-    bridge.env[b"io"][b"read"] = bridge.async_(read, "io.read")
+    bridge.set_global("io.read", bridge.async_(read, "io.read"))
     named, positional = parse_args(bridge.script_name, run.spec.args)
-    bridge.env[b"ARGS"] = bridge.converter.to_lua(named)
-    bridge.env[b"arg"] = bridge.converter.to_lua(positional)
+    bridge.set_global("ARGS", named)
+    bridge.set_global("arg", positional)
 
 
 def _read_stdin(stdin: Any, fmt: Any) -> Any:

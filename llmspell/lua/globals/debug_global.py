@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from llmspell.core.errors import ValidationError
+from llmspell.core.errors import LimitExceeded, ValidationError
 
 if TYPE_CHECKING:
     from llmspell.lua.bridge import Bridge
@@ -30,7 +30,7 @@ class DebugLog:
             text = message if isinstance(message, str) else repr(message)
             ok, error = self._write("stderr", f"[{level.upper()}] {text}\n".encode())
             if not ok:
-                raise ValidationError(error.decode())
+                raise LimitExceeded(error.decode(), "output_limit")
 
     def set_level(self, level: Any) -> None:
         level = str(level).lower()
