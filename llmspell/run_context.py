@@ -9,7 +9,8 @@ the same way:
 - ``events``: a child of the host's ``EventBus``: the run's subscribers see the run's events,
   the host's subscribers see every run's; events carry the run id as correlation id;
 - ``audit``: the audit log, bound to the run id and the run's current session;
-- ``budget``: the run's ``max_cost_usd`` / ``max_tokens_total`` ([runtime], the Host, the run);
+- ``budget``: the run's ``max_cost_usd`` / ``max_tokens_total`` ([runtime], the Host, the run),
+  and its totals: per agent, for the run, and for its session (``session_usage``);
 - ``wrap_provider``: the response cache around a provider when caching is on.
 
 Everything but the budget is built on first use: a script that calls no tool, agent or
@@ -22,8 +23,8 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from llmspell.agents.budget import LIMIT_KEYS, Budget
-from llmspell.core.errors import ValidationError
+from llmspell.agents.budget import LIMIT_KEYS, SESSION_KEYS, Budget
+from llmspell.core.errors import LlmspellError, ValidationError
 
 if TYPE_CHECKING:
     from llmspell.core.config import RuntimeConfig
@@ -76,6 +77,13 @@ class RunContext:
         self._warn = warn
         self.budget = Budget.from_data(budget_limits(services.config.runtime, budget))
         self.cache_enabled = services.config.storage.cache if cache is None else cache
+        self._budget_session: str | None = None
+        """The session whose earlier runs ``budget`` carries (``session_usage``)."""
+
+    @property
+    def session_id(self) -> str | None:
+        """The run's current session: what its audit records and its run record say."""
+        return None if self._session is None else self._session()
 
     @cached_property
     def events(self) -> EventBus:
@@ -163,13 +171,41 @@ class RunContext:
     # -- totals ------------------------------------------------------------------------------
 
     def usage(self) -> dict[str, Any]:
-        """``{input_tokens, output_tokens, cost_usd}`` the run's model calls used so far."""
+        """``{input_tokens, output_tokens, cost_usd}`` the run's model calls used so far, and
+        ``session`` (``session_usage``) when the run has a session."""
         run = self.budget.run
-        return {
+        usage: dict[str, Any] = {
             "input_tokens": run.input_tokens,
             "output_tokens": run.output_tokens,
             "cost_usd": round(run.cost_usd, 6),
         }
+        session = self.session_usage()
+        if session is not None:
+            usage["session"] = session
+        return usage
+
+    def session_usage(self) -> dict[str, Any] | None:
+        """``{input_tokens, output_tokens, total_tokens, cost_usd}`` of the run's current
+        session: what the session's other runs recorded, plus this run; ``None`` without a
+        session (or when the store cannot be read: a warning says so).
+
+        The other runs are read from the store when the session is first asked about, and
+        again when the script has moved to another session since."""
+        session_id = self.session_id
+        if session_id != self._budget_session:
+            self._budget_session = session_id
+            earlier = None if session_id is None else self._other_runs(session_id)
+            self.budget.set_session(earlier)
+        return self.budget.session_usage()
+
+    def _other_runs(self, session_id: str) -> dict[str, Any] | None:
+        try:
+            totals = self.services.runs.session_totals(session_id, exclude_run=self.run_id)
+        except LlmspellError as exc:
+            if self._warn is not None:
+                self._warn(f"warning: totals of session '{session_id}' not available: {exc}\n")
+            return None
+        return {key: totals[key] for key in SESSION_KEYS}
 
 
 def _unsupported(point: str, hook: str, what: str) -> str:

@@ -1,8 +1,10 @@
 """The run record of every script run a ``Host`` executes, and cancel requests from outside.
 
 The record is written to the store (``RunStore``) when the run starts and when it ends; its id is
-the run's execution id. While the run goes on, the run's clock asks the store about once a second
-whether ``llmspell runs cancel ID`` asked it to stop.
+the run's execution id. It names the run's session: the one it starts in, and the one it ends in
+when the script moved (``Session.set_current``); the run's tokens and cost count there. While
+the run goes on, the run's clock asks the store about once a second whether
+``llmspell runs cancel ID`` asked it to stop.
 
 Recording must not stop a script from running: when the store cannot be written (a read-only
 folder, a database from a newer llmspell), the run goes on and a warning goes to its stderr.
@@ -38,6 +40,7 @@ class RunRecorder:
                 script=script.spec.name,
                 args=script.spec.args or None,
                 run_id=script.execution_id,
+                session_id=script.context.session_id,
             )
             runs.start(script.execution_id)
         except LlmspellError as exc:
@@ -47,11 +50,13 @@ class RunRecorder:
         return True
 
     def end(self, script: ScriptRun, result: RunResult) -> None:
-        """Record how the run ended and its token and cost totals (from ``result.metrics``,
-        when the run reports them); a warning in ``result.stderr`` if that fails."""
+        """Record how the run ended, its token and cost totals (from ``result.metrics``,
+        when the run reports them) and its session; a warning in ``result.stderr`` if that
+        fails."""
         metrics = result.metrics
         try:
-            self._services.runs.finish(
+            runs = self._services.runs
+            record = runs.finish(
                 script.execution_id,
                 _status(script, result),
                 error=result.error,
@@ -60,6 +65,9 @@ class RunRecorder:
                 output_tokens=metrics.get("output_tokens"),
                 cost_usd=metrics.get("cost_usd"),
             )
+            session_id = script.context.session_id
+            if record["session_id"] != session_id:
+                runs.set_session(script.execution_id, session_id)
         except LlmspellError as exc:
             result.stderr += f"warning: the end of run {script.execution_id} not recorded: {exc}\n"
 

@@ -2,8 +2,9 @@
 
 One ``Budget`` serves a run: every model call is charged to it (by the agent that made the call,
 through ``for_agent``), which keeps totals per agent, for the run and for the session the run
-belongs to. When the run's totals pass ``max_cost_usd`` or ``max_tokens_total`` the charge that
-passed them raises ``BudgetExceeded``, and so does every later charge or ``check``.
+belongs to (what earlier runs of the session spent, plus this run). When the run's totals pass
+``max_cost_usd`` or ``max_tokens_total`` the charge that passed them raises ``BudgetExceeded``,
+and so does every later charge or ``check``: the limits are the run's, never the session's.
 
 Standard library only.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from llmspell.core.errors import BudgetExceeded, ValidationError
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from llmspell.events import EventBus
 
 LIMIT_KEYS = ("max_cost_usd", "max_tokens_total")
+SESSION_KEYS = ("input_tokens", "output_tokens", "total_tokens", "cost_usd")
+"""The keys of a session's totals as scripts and reports see them (``session_usage``)."""
 
 
 @dataclass
@@ -39,6 +42,16 @@ class UsageTotals:
         self.output_tokens += output_tokens
         self.total_tokens += input_tokens + output_tokens
         self.cost_usd += cost_usd
+
+    def plus(self, other: UsageTotals) -> UsageTotals:
+        """The sums of both."""
+        return UsageTotals(
+            calls=self.calls + other.calls,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,8 +76,8 @@ class UsageTotals:
 
 class Budget:
     """The totals and limits of one run. ``max_cost_usd`` and ``max_tokens_total`` are
-    ``None`` for no limit; ``session_totals`` carries what earlier runs of the same session
-    spent (``totals()["session"]`` is what to save when the run ends)."""
+    ``None`` for no limit; ``session_totals`` carries what earlier runs of the run's session
+    spent (``None``: the run has no session; ``set_session`` changes it during the run)."""
 
     def __init__(
         self,
@@ -81,9 +94,7 @@ class Budget:
         self.events = events
         self.run = UsageTotals()
         self.agents: dict[str, UsageTotals] = {}
-        if isinstance(session_totals, Mapping):
-            session_totals = UsageTotals.from_data(session_totals, "session_totals")
-        self.session = session_totals or UsageTotals()
+        self._earlier = _totals(session_totals)
         self._lock = threading.Lock()
 
     @classmethod
@@ -97,6 +108,30 @@ class Budget:
                 f"budget: unknown key '{unknown[0]}' (known keys: {', '.join(LIMIT_KEYS)})"
             )
         return cls(limits.get("max_cost_usd"), limits.get("max_tokens_total"), **options)
+
+    def set_session(self, earlier: UsageTotals | Mapping[str, Any] | None) -> None:
+        """The run is now in a session whose earlier runs spent ``earlier`` (``None``: in no
+        session). The session's totals become those plus everything this run spent."""
+        totals = _totals(earlier)
+        with self._lock:
+            self._earlier = totals
+
+    @property
+    def session(self) -> UsageTotals | None:
+        """The session's totals (earlier runs plus this one); ``None`` without a session."""
+        with self._lock:
+            return None if self._earlier is None else self._earlier.plus(self.run)
+
+    def session_usage(self) -> dict[str, Any] | None:
+        """``{input_tokens, output_tokens, total_tokens, cost_usd}`` of the session (earlier
+        runs plus this one), as ``agent:get_metrics().session`` shows them; ``None`` without a
+        session."""
+        session = self.session
+        if session is None:
+            return None
+        data = session.to_data()
+        data["cost_usd"] = round(data["cost_usd"], 6)
+        return {key: data[key] for key in SESSION_KEYS}
 
     def charge(
         self,
@@ -113,7 +148,6 @@ class Budget:
         cost = 0.0 if cost_usd is None else _amount(cost_usd, "cost_usd")
         with self._lock:
             self.run.add(input_tokens, output_tokens, cost)
-            self.session.add(input_tokens, output_tokens, cost)
             if agent is not None:
                 self.agents.setdefault(agent, UsageTotals()).add(input_tokens, output_tokens, cost)
         self.check(agent)
@@ -164,11 +198,13 @@ class Budget:
             return (self.agents.get(agent) or UsageTotals()).to_data()
 
     def totals(self) -> dict[str, Any]:
-        """``{run, session, agents={name=...}, limits, remaining}`` as plain data."""
+        """``{run, session, agents={name=...}, limits, remaining}`` as plain data; ``session``
+        is ``None`` when the run has no session."""
+        session = self.session
         with self._lock:
             return {
                 "run": self.run.to_data(),
-                "session": self.session.to_data(),
+                "session": None if session is None else session.to_data(),
                 "agents": {name: t.to_data() for name, t in self.agents.items()},
                 "limits": {
                     "max_cost_usd": self.max_cost_usd,
@@ -193,6 +229,12 @@ class AgentBudget:
 
     def totals(self) -> dict[str, Any]:
         return self.budget.agent_totals(self.agent)
+
+
+def _totals(value: UsageTotals | Mapping[str, Any] | None) -> UsageTotals | None:
+    if isinstance(value, Mapping):
+        return UsageTotals.from_data(value, "session_totals")
+    return None if value is None else replace(value)
 
 
 def _count(value: Any, name: str) -> int:

@@ -229,11 +229,12 @@ def session_list(
 @db_option
 @json_option
 def session_show(ref: str, db_path: str | None, as_json: bool) -> None:
-    """Show a session (by id or name), its artifacts and conversations."""
+    """Show a session (by id or name), its runs' tokens and cost, artifacts and conversations."""
     with opened(db_path) as store:
         record = SessionStore(store).resolve(ref)
         if record is None:
             raise NotFoundError(f"session '{ref}' not found")
+        record["totals"] = RunStore(store).session_totals(record["id"])
         record["artifacts"] = ArtifactStore(store).list(record["id"])
         record["conversations"] = ConversationStore(store).agents(record["id"])
     if json_mode(as_json):
@@ -244,6 +245,11 @@ def session_show(ref: str, db_path: str | None, as_json: bool) -> None:
     click.echo(f"created: {when(record['created_at'])}  updated: {when(record['updated_at'])}")
     if record["metadata"]:
         click.echo(f"metadata: {short(record['metadata'])}")
+    totals = record["totals"]
+    click.echo(
+        f"runs: {totals['runs']}  tokens: {totals['input_tokens']} in, "
+        f"{totals['output_tokens']} out  cost: ${totals['cost_usd']:.4f}"
+    )
     click.echo(f"conversations: {', '.join(record['conversations']) or '-'}")
     click.echo(f"artifacts: {len(record['artifacts'])}")
     for art in record["artifacts"]:

@@ -210,6 +210,15 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "ALTER TABLE checkpoint_records RENAME TO checkpoints",
         ),
     ),
+    (
+        8,
+        (
+            # The session a run ran in (NULL: none), for the session's token and cost totals.
+            # No foreign key: a run record outlives a deleted session, as audit records do.
+            "ALTER TABLE runs ADD COLUMN session_id TEXT",
+            "CREATE INDEX runs_by_session ON runs (session_id)",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

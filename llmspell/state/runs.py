@@ -4,6 +4,9 @@ Lifecycle: ``create`` (pending) → ``start`` (running) → ``finish`` (complete
 interrupted or cancelled). An interrupted or failed run may be started again (resume).
 Cancellation from outside (``llmspell runs cancel``) sets a flag that the running host polls
 with ``is_cancel_requested``; a run that has not started yet is cancelled at once.
+
+A run may belong to a session (``session_id``); the session's token and cost totals are the sums
+over its runs (``session_totals``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ RESTARTABLE = ("pending", "interrupted", "failed")
 
 _COLUMNS = (
     "id, kind, script, args_hash, status, created_at, started_at, ended_at, error, "
-    "error_kind, input_tokens, output_tokens, cost_usd, pid, cancel_requested"
+    "error_kind, input_tokens, output_tokens, cost_usd, pid, cancel_requested, session_id"
 )
 
 
@@ -41,17 +44,45 @@ class RunStore:
         script: str | None = None,
         args: Any = None,
         run_id: str | None = None,
+        session_id: str | None = None,
     ) -> Record:
-        """A pending run; ``args`` (JSON-shaped) is kept only as a hash."""
+        """A pending run, in the session ``session_id`` when given; ``args`` (JSON-shaped) is
+        kept only as a hash."""
         if kind not in KINDS:
             raise ValidationError(f"run kind '{kind}' is unknown (use {', '.join(KINDS)})")
         run_id = run_id or new_id("run")
         self._store.execute(
-            "INSERT INTO runs (id, kind, script, args_hash, status, created_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?)",
-            (run_id, kind, script, args_hash(args), time.time()),
+            "INSERT INTO runs (id, kind, script, args_hash, status, created_at, session_id) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            (run_id, kind, script, args_hash(args), time.time(), session_id),
         )
         return self._require(run_id)
+
+    def set_session(self, run_id: str, session_id: str | None) -> None:
+        """Move the run to the session ``session_id`` (``None``: to no session): its tokens
+        and cost now count in that session's totals."""
+        if not self._store.execute(
+            "UPDATE runs SET session_id = ? WHERE id = ?", (session_id, run_id)
+        ):
+            raise NotFoundError(f"run '{run_id}' not found")
+
+    def session_totals(self, session_id: str, *, exclude_run: str | None = None) -> dict[str, Any]:
+        """``{runs, input_tokens, output_tokens, total_tokens, cost_usd}`` summed over the
+        runs of the session (all of them, or all but ``exclude_run``). A run's tokens and cost
+        are those recorded so far: a run in progress adds its own when it ends."""
+        row = self._store.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+            "COALESCE(SUM(cost_usd), 0.0) FROM runs WHERE session_id = ? AND id IS NOT ?",
+            (session_id, exclude_run),
+        )
+        count, input_tokens, output_tokens, cost = row if row is not None else (0, 0, 0, 0.0)
+        return {
+            "runs": int(count),
+            "input_tokens": int(input_tokens),
+            "output_tokens": int(output_tokens),
+            "total_tokens": int(input_tokens) + int(output_tokens),
+            "cost_usd": round(float(cost), 6),
+        }
 
     def start(self, run_id: str, *, pid: int | None = None) -> Record:
         """Mark the run running in process ``pid`` (default: this one). A pending,

@@ -6,6 +6,8 @@
 -- The budget comes from [runtime] max_tokens_total here; --max-tokens N and --max-cost USD set
 -- it on the command line (max_cost_usd uses the model price table). Without pcall the error
 -- ends the run; `llmspell --output json run ...` reports the run's tokens and cost in "metrics".
+-- Run it with `run --session sea` a few times: the session's totals add up across the runs,
+-- while the budget stays the run's own.
 --
 -- test-config: scripts/examples/configs/budgeted-run.toml
 
@@ -25,6 +27,10 @@ end
 local metrics = writer:get_metrics()
 print(("writer: %d requests, %d failed, %d tokens in total"):format(
   metrics.requests_total, metrics.requests_failed, metrics.total_tokens))
+
+if metrics.session then
+  print(("session: %d tokens over its runs"):format(metrics.session.total_tokens))
+end
 
 local event = Event.receive(over, 0)
 if event then

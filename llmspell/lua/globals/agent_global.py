@@ -234,6 +234,15 @@ class RunAgents:
     def has_tool(self, ref: Any, name: Any) -> bool:
         return self.resolve(ref).has_tool(_name(name, "agent:has_tool"))
 
+    def get_metrics(self, ref: Any) -> dict[str, Any]:
+        """The agent's counters and, when the run has a session, ``session``: the tokens and
+        cost of the session's runs, this one included (``RunContext.session_usage``)."""
+        metrics = self.resolve(ref, "agent:get_metrics").get_metrics()
+        session = self._run.context.session_usage()
+        if session is not None:
+            metrics["session"] = session
+        return metrics
+
     def save_state(self, ref: Any, key: Any = None) -> bool:
         """Keep ``get_state()`` in the State store (scope ``agent:<name>``, key ``state``)."""
         agent = self.resolve(ref)
@@ -329,11 +338,10 @@ SIMPLE_METHODS = (
     "get_config",
     "get_history",
     "clear_history",
-    "get_metrics",
     "get_state",
     "info",
 )
-"""Agent methods a script calls as they are (``agent:get_metrics()`` ...)."""
+"""Agent methods a script calls as they are (``agent:get_history()`` ...)."""
 
 
 def install(bridge: Bridge) -> None:
@@ -358,6 +366,7 @@ def install(bridge: Bridge) -> None:
         "discover_tools": async_(agents.discover_tools, "agent:discover_tools"),
         "summarize": async_(agents.summarize, "agent:summarize"),
         "has_tool": sync(agents.has_tool, "agent:has_tool"),
+        "get_metrics": sync(agents.get_metrics, "agent:get_metrics"),
         "save_state": sync(agents.save_state, "agent:save_state"),
         "load_state": sync(agents.load_state, "agent:load_state"),
     }
