@@ -28,6 +28,9 @@ class OperationTimeout(asyncio.TimeoutError):
         return self.message
 
 
+CREATED = inspect.CORO_CREATED
+
+
 def _check_seconds(seconds: float | None, name: str) -> None:
     if seconds is not None and (math.isnan(seconds) or seconds < 0):
         raise ValueError(f"{name} must be a non-negative number of seconds or None, got {seconds}")
@@ -41,20 +44,20 @@ async def with_timeout(awaitable: Awaitable[T], seconds: float | None, message: 
     """
     try:
         _check_seconds(seconds, "seconds")
-    except ValueError:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()
-        raise
-    if seconds is None:
-        return await awaitable
-    scope = asyncio.timeout(seconds)
-    try:
-        async with scope:
+        if seconds is None:
             return await awaitable
-    except TimeoutError:
-        if scope.expired():
-            raise OperationTimeout(message, seconds) from None
-        raise
+        scope = asyncio.timeout(seconds)
+        try:
+            async with scope:
+                return await awaitable
+        except TimeoutError:
+            if scope.expired():
+                raise OperationTimeout(message, seconds) from None
+            raise
+    finally:
+        # Failed or cancelled before it started: close the coroutine, never leave it unawaited.
+        if inspect.iscoroutine(awaitable) and inspect.getcoroutinestate(awaitable) == CREATED:
+            awaitable.close()
 
 
 class Deadline:

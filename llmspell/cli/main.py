@@ -108,6 +108,20 @@ def _keep_no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> N
         ctx.ensure_object(dict)["cache"] = False
 
 
+def _keep_isolation(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["isolation"] = value
+
+
+isolation_option = click.option(
+    "--isolation",
+    type=click.Choice(["in-process", "process"]),
+    expose_value=False,
+    callback=_keep_isolation,
+    help="Run the Lua VM in this process or in a worker process (default: [runtime] isolation).",
+)
+
+
 def cost_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--max-cost``, ``--max-tokens`` and ``--no-cache`` of a command that runs a script."""
     options = (
@@ -145,6 +159,7 @@ def cost_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @cost_options
+@isolation_option
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.option("--session", help="Run in this session (id or name; a new name creates it).")
@@ -170,6 +185,7 @@ def run(
 @cli.command(name="exec")
 @click.argument("code")
 @cost_options
+@isolation_option
 @click.option("--stream", is_flag=True, help="Write agent tokens to the terminal as they arrive.")
 @click.option("--mode", type=click.Choice(MODES), help="Permission mode of tool calls.")
 @click.option("--session", help="Run in this session (id or name; a new name creates it).")

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 def load_host(obj: dict[str, Any]) -> Host:
     limits = {k: v for k, v in obj.get("limits", {}).items() if v is not None}
-    return Host(obj.get("config_path"), limits=limits, discover=True)
+    return Host(
+        obj.get("config_path"), limits=limits, discover=True, isolation=obj.get("isolation")
+    )
 
 
 def emit(data: Any) -> None:

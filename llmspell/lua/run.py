@@ -138,7 +138,7 @@ class ScriptRun:
                 },
             }
         )
-        self.kernel = self.lua.execute(_PRELUDE.read_bytes(), callbacks, opts)
+        self.kernel = self.lua.execute(prelude_code(), callbacks, opts)
         self.lua.globals()[b"python"] = None
         self.null = self.lua.eval(
             b"setmetatable({}, {__metatable = false, __tostring = function() return 'null' end,"
@@ -372,6 +372,8 @@ class ScriptRun:
                 error = "cancelled"
         elif packed is not None:
             value = self._return_value(packed)
+        # before the output is read: reading the session's totals may warn on stderr
+        metrics = {"cpu_seconds": round(self.clock.cpu_used, 6), **self.context.usage()}
         return RunResult(
             status=status,
             error_kind=kind,
@@ -382,7 +384,7 @@ class ScriptRun:
             duration_ms=duration_ms,
             execution_id=self.execution_id,
             exit_code=self.exit_code,
-            metrics={"cpu_seconds": round(self.clock.cpu_used, 6), **self.context.usage()},
+            metrics=metrics,
         )
 
     def _return_value(self, packed: Any) -> Any:
@@ -396,9 +398,22 @@ class ScriptRun:
 
 def _pattern_engine() -> tuple[bool, bytes]:
     """The source of the interruptible pattern matcher (``prelude/patterns.lua``)."""
-    return True, _patterns_source()
+    return True, patterns_source()
 
 
 @cache
-def _patterns_source() -> bytes:
+def patterns_source() -> bytes:
     return _PATTERNS.read_bytes()
+
+
+@cache
+def prelude_code() -> bytes:
+    """The sandbox prelude, compiled once per process and stripped of line information: errors
+    raised by C library functions the sandbox calls for a script then carry no position inside
+    the sandbox (as under ``pcall``). Loading our own compiled code also skips the parsing."""
+    compiler = lua54.LuaRuntime(register_eval=False, register_builtins=False, encoding=None)
+    dump = compiler.eval(
+        b"function(source) return string.dump(assert(load(source, '=sandbox')), true) end"
+    )
+    code: bytes = dump(_PRELUDE.read_bytes())
+    return code

@@ -252,6 +252,11 @@ class Scheduler:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        for record in self._spawned.values():
+            # Failures of tasks nobody waited for were reported through the run; retrieving
+            # them keeps asyncio from logging them again when the tasks are collected.
+            if record.task is not None and record.task.done() and not record.task.cancelled():
+                record.task.exception()
         for op in self._ops.values():
             close: Callable[[], None] | None = getattr(op, "close", None)
             if close is not None:

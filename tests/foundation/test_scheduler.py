@@ -178,3 +178,15 @@ def test_io_read_from_stdin(host):
 
 def test_io_read_without_stdin_is_nil(run):
     assert run("return io.read() == nil").value is True
+
+
+def test_spawned_task_ending_the_run_leaves_no_unretrieved_exception(run, caplog):
+    import gc
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    result = run("spawn(function() while true do end end) sleep(5)", limits={"cpu_seconds": 0.1})
+    assert result.error_kind == "timeout"
+    del result
+    gc.collect()
+    assert "never retrieved" not in caplog.text

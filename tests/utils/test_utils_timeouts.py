@@ -114,3 +114,14 @@ async def test_deadline_feeds_with_timeout() -> None:
     with pytest.raises(OperationTimeout, match="step 'fetch'"):
         await with_timeout(asyncio.sleep(5), deadline.cap(10.0), "step 'fetch' ran out of time")
     assert deadline.expired
+
+
+def test_with_timeout_closes_a_coroutine_it_never_started():
+    async def inner() -> int:
+        return 1
+
+    coro = inner()
+    outer = with_timeout(coro, 1.0, "inner")
+    with pytest.raises(RuntimeError):  # asyncio.timeout outside a task: fails before awaiting
+        outer.send(None)
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED

@@ -260,6 +260,10 @@ class ProcessRun(ScriptRun):
             self._reply(call_id, self._value(value))
 
     def _value(self, value: Any) -> dict[str, Any]:
+        # A value bigger than the worker's whole memory could not be received there: say so at
+        # once rather than spend the loop's time encoding it.
+        if _larger_than(value, self.limits.memory_bytes):
+            return {"ok": False, "error": "not enough memory", "kind": "memory"}
         try:
             return {"ok": True, "value": encode(value, self._handle_of, self._plain.max_depth)}
         except LlmspellError as exc:
@@ -326,6 +330,9 @@ class ProcessRun(ScriptRun):
         self, started: float, outcome: dict[str, Any] | str, returncode: int | None
     ) -> RunResult:
         duration_ms = (time.perf_counter() - started) * 1000
+        # Agents and tools ran here, in the parent: the run's usage is counted on this side
+        # (read before the output: reading a session's totals may warn on stderr).
+        usage = self.context.usage()
         result = RunResult(
             status="error",
             output=self.output.text("stdout"),
@@ -344,7 +351,7 @@ class ProcessRun(ScriptRun):
             result.value = decode(outcome.get("value"), no_functions)
             result.exit_code = int(outcome.get("exit_code") or 0)
             self.exit_code = result.exit_code
-            result.metrics = dict(outcome.get("metrics") or {})
+            result.metrics = {**dict(outcome.get("metrics") or {}), **usage}
         elif returncode == -signal.SIGXCPU:
             result.error_kind = "timeout"
             result.error = decode_text(self.clock.cpu_message())
@@ -358,6 +365,24 @@ class ProcessRun(ScriptRun):
             result.error_kind = "killed"
             result.error = f"killed: the worker process {_how_it_ended(outcome, returncode)}"
         return result
+
+
+def _larger_than(value: Any, limit: int) -> bool:
+    """Whether plain data ``value`` takes more than ``limit`` bytes (stops as soon as it does)."""
+    left, stack = limit, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            left -= len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            left -= 16 * len(item)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+            left -= 16 * len(item)
+        if left < 0:
+            return True
+    return False
 
 
 def _how_it_ended(outcome: str, returncode: int | None) -> str:

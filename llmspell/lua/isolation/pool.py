@@ -74,13 +74,15 @@ class Worker:
 
 
 class WorkerPool:
-    """Started workers waiting for a run; each is used once."""
+    """Started workers waiting for a run; each is used once. The pool fills from the second
+    run on: a process that runs one script (``llmspell run``) starts no spare worker."""
 
     def __init__(self, size: int = POOL_SIZE) -> None:
         self.size = size
         self._idle: deque[Worker] = deque()
         self._lock = threading.Lock()
         self._starting = 0
+        self._acquired = 0
         self._closed = False
 
     def acquire(self) -> Worker:
@@ -93,7 +95,9 @@ class WorkerPool:
                     worker = candidate
         if worker is None:
             worker = Worker.start()
-        self._refill()
+        self._acquired += 1
+        if self._acquired > 1:
+            self._refill()
         return worker
 
     def _refill(self) -> None:

@@ -35,7 +35,7 @@ from llmspell.lua.isolation.protocol import (
     no_functions,
 )
 from llmspell.lua.limits import RunLimits
-from llmspell.lua.run import ScriptRun, ScriptSpec, _patterns_source
+from llmspell.lua.run import ScriptRun, ScriptSpec, patterns_source, prelude_code
 from llmspell.lua.scheduler import RunAborted, TaskFailed
 from llmspell.lua.scheduler import decode as decode_text
 from llmspell.lua.scheduler import encode as encode_text
@@ -256,7 +256,8 @@ def _preload() -> None:
     folder = Path(__file__).parent.parent / "globals"
     for path in folder.glob("*.lua"):
         lua_source(path.name)
-    _patterns_source()
+    patterns_source()
+    prelude_code()
 
 
 def _fault(what: str) -> None:

@@ -12,12 +12,12 @@
 local budget, charge = ...
 local STEP_NS = 15 -- one step of the C matcher, about
 
-local byte, sub, char, rep = string.byte, string.sub, string.char, string.rep
+local byte, sub, char = string.byte, string.sub, string.char
 local real_find, real_match, real_gmatch, real_gsub = string.find, string.match, string.gmatch, string.gsub
 local concat, unpack, pack = table.concat, table.unpack, table.pack
-local type, tostring, error, select, rawequal = type, tostring, error, select, rawequal
-local setmetatable, getmetatable = setmetatable, getmetatable
-local tointeger, huge = math.tointeger, math.huge
+local type, tostring, error, pcall, ipairs = type, tostring, error, pcall, ipairs
+local setmetatable = setmetatable
+local huge = math.huge
 
 local ESC, LBRACKET, RBRACKET, CARET, DOLLAR, DOT = 37, 91, 93, 94, 36, 46
 local LPAREN, RPAREN, STAR, PLUS, MINUS, QUESTION = 40, 41, 42, 43, 45, 63

@@ -194,8 +194,8 @@ end
 
 local function capped(message)
   local n = #message
-  if n > MAX_ERROR then
-    return str_sub(message, 1, MAX_ERROR) .. "\n[error message truncated: " .. n .. " bytes]"
+  if n > MAX_ERROR then -- the marker fits in the limit too
+    return str_sub(message, 1, MAX_ERROR - 64) .. "\n[error message truncated: " .. n .. " bytes]"
   end
   return message
 end
@@ -508,30 +508,15 @@ end
 ---------------------------------------------------------------------------------------------
 -- Library calls that would run unbounded C work are capped (the CPU hook cannot see inside them).
 ---------------------------------------------------------------------------------------------
--- The outcome of a C library function the sandbox called on the script's behalf, in tail
--- position: its own errors (which carry no position under pcall) are raised at the script's line,
--- as when the script calls it directly; errors of Lua code it called pass unchanged.
-local function relay(ok, ...)
-  if ok then
-    return ...
-  end
-  local err = ...
-  if tripped == nil then
-    if rawequal(err, MEMORY_MSG) then
-      trip("memory", MEMORY_LIMIT_MSG)
-    elseif type(err) == "string" and not str_find(err, "^[^\n]-:%d+: ") then
-      real_error(err, 2)
-    end
-  end
-  real_error(err, 0)
-end
-
+-- The sandbox's own functions are loaded without line information (see ScriptRun): an error a C
+-- library function raises when called from here carries no position, as under pcall, instead
+-- of pointing into the sandbox.
 -- A C library function whose work (estimated by `measure` from its arguments, in nanoseconds)
 -- is charged to the limits before it runs.
 local function metered(fn, measure)
   return function(...)
     charge(measure(...))
-    return relay(real_pcall(fn, ...))
+    return fn(...)
   end
 end
 
@@ -557,7 +542,7 @@ local function safe_rep(s, n, sep)
     raise("SandboxViolation: string.rep result of " .. str_format("%.0f", n * unit)
       .. " bytes exceeds the limit of " .. MAX_STRING .. " bytes", 2)
   end
-  return relay(real_pcall(str_rep, s, n, sep))
+  return str_rep(s, n, sep)
 end
 
 local function safe_move(a1, f, e, t, a2)
@@ -568,7 +553,7 @@ local function safe_move(a1, f, e, t, a2)
     end
     charge((e - f) * 10)
   end
-  return relay(real_pcall(tbl_move, a1, f, e, t, a2))
+  return tbl_move(a1, f, e, t, a2)
 end
 
 local function safe_unpack(t, i, j)
@@ -584,7 +569,7 @@ local function safe_unpack(t, i, j)
     end
     charge((last - first) * 10)
   end
-  return relay(real_pcall(unpack, t, first, last))
+  return unpack(t, first, last)
 end
 
 local function less_than(a, b)
@@ -600,7 +585,7 @@ local function safe_sort(t, comp)
   if n > 1 then
     charge(n * math_log(n, 2) * 20)
   end
-  return relay(real_pcall(tbl_sort, t, comp))
+  return tbl_sort(t, comp)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -624,8 +609,7 @@ local function engine()
   return engine_module
 end
 
--- The engine's own errors ("malformed pattern ...") are raised at the script's line, like those
--- of the C functions (see `relay`).
+-- The engine's own errors ("malformed pattern ...") are raised at the script's line.
 local function engine_relay(ok, ...)
   if ok then
     return ...
@@ -648,10 +632,11 @@ local function run_engine(fn, ...)
 end
 
 -- An upper bound of the C matcher's steps: every quantifier, %b and back reference may multiply
--- the work by the subject's length (the engine refines this).
+-- the work by the subject's length (the engine refines this). `plain`: a search for the pattern
+-- as it is (string.find with `plain`, or with a pattern without special characters).
 local function quick_cost(n, p, plain)
   local m = #p
-  if plain or not str_find(p, SPECIALS) then
+  if plain then
     return (n + 1) * (1 + m / 256)
   end
   local q = 0
@@ -660,6 +645,40 @@ local function quick_cost(n, p, plain)
   end
   local width = str_find(p, "[", 1, true) and m or 1
   return (n + 1) ^ (q + 1) * (m + 2) * width
+end
+
+-- The fast path: per pattern, the longest subject on which any call stays CHEAP (then the C
+-- function is called at once, and each call is charged CHEAP). Bounded: scripts may build
+-- patterns at will.
+local CHEAP = 5000
+local CHEAP_NS = CHEAP * STEP_NS
+local cheap_length, cheap_count = {}, 0
+
+local function learn(p)
+  if cheap_length[p] ~= nil then
+    return
+  end
+  local n = 0
+  while n < 1e6 and quick_cost(n * 2 + 1, p, false) <= CHEAP do
+    n = n * 2 + 1
+  end
+  if cheap_count >= 512 then
+    cheap_length, cheap_count = {}, 0
+  end
+  cheap_length[p], cheap_count = n, cheap_count + 1
+end
+
+local function cheap(s, p)
+  local n = cheap_length[p]
+  if n and #s <= n then
+    work = work + CHEAP_NS
+    if work >= WORK_TICK then
+      work = 0
+      check_limits()
+    end
+    return true
+  end
+  return false
 end
 
 local function integer_arg(v, default)
@@ -690,28 +709,44 @@ local function start_of(init, n)
 end
 
 local function safe_find(s, p, init, plain)
+  if type(s) == "string" and type(p) == "string" then
+    if plain then
+      if #s <= CHEAP and #p <= 256 then
+        return str_find(s, p, init, plain)
+      end
+    elseif cheap(s, p) then
+      return str_find(s, p, init, plain)
+    end
+  end
   local subject, pat, start = string_arg(s), string_arg(p), integer_arg(init, 1)
   if type(subject) ~= "string" or type(pat) ~= "string" or start == nil then
-    return relay(real_pcall(str_find, s, p, init, plain)) -- raises the argument error
+    return str_find(s, p, init, plain) -- raises the argument error
+  end
+  if not plain then
+    learn(pat)
   end
   local n = #subject
   start = start_of(start, n)
   if start > n + 1 then
     return nil
   end
-  local cost = quick_cost(n - start + 1, pat, plain)
+  local cost = quick_cost(n - start + 1, pat, plain or not str_find(pat, SPECIALS))
   if cost <= PATTERN_BUDGET then
     charge(cost * STEP_NS)
-    return relay(real_pcall(str_find, subject, pat, start, plain))
+    return str_find(subject, pat, start, plain)
   end
   return run_engine(engine().find, subject, pat, start, plain)
 end
 
 local function safe_match(s, p, init)
+  if type(s) == "string" and type(p) == "string" and cheap(s, p) then
+    return str_match(s, p, init)
+  end
   local subject, pat, start = string_arg(s), string_arg(p), integer_arg(init, 1)
   if type(subject) ~= "string" or type(pat) ~= "string" or start == nil then
-    return relay(real_pcall(str_match, s, p, init))
+    return str_match(s, p, init)
   end
+  learn(pat)
   local n = #subject
   start = start_of(start, n)
   if start > n + 1 then
@@ -720,7 +755,7 @@ local function safe_match(s, p, init)
   local cost = quick_cost(n - start + 1, pat, false)
   if cost <= PATTERN_BUDGET then
     charge(cost * STEP_NS)
-    return relay(real_pcall(str_match, subject, pat, start))
+    return str_match(subject, pat, start)
   end
   return run_engine(engine().match, subject, pat, start)
 end
@@ -728,7 +763,7 @@ end
 local function safe_gmatch(s, p, init)
   local subject, pat, start = string_arg(s), string_arg(p), integer_arg(init, 1)
   if type(subject) ~= "string" or type(pat) ~= "string" or start == nil then
-    return relay(real_pcall(str_gmatch, s, p, init))
+    return str_gmatch(s, p, init)
   end
   local n = #subject
   start = start_of(start, n)
@@ -752,15 +787,19 @@ end
 local REPLACEMENTS = { string = true, number = true, table = true, ["function"] = true }
 
 local function safe_gsub(s, p, repl, max_n)
+  if type(s) == "string" and type(p) == "string" and cheap(s, p) then
+    return str_gsub(s, p, repl, max_n)
+  end
   local subject, pat = string_arg(s), string_arg(p)
   local limit = integer_arg(max_n, type(subject) == "string" and #subject + 1 or 0)
   if type(subject) ~= "string" or type(pat) ~= "string" or limit == nil or not REPLACEMENTS[type(repl)] then
-    return relay(real_pcall(str_gsub, s, p, repl, max_n))
+    return str_gsub(s, p, repl, max_n)
   end
+  learn(pat)
   local cost = quick_cost(#subject, pat, false)
   if cost <= PATTERN_BUDGET then
     charge(cost * STEP_NS)
-    return relay(real_pcall(str_gsub, subject, pat, repl, limit))
+    return str_gsub(subject, pat, repl, limit)
   end
   return run_engine(engine().gsub, subject, pat, repl, limit)
 end
@@ -789,12 +828,25 @@ sandbox_table.move = safe_move
 sandbox_table.unpack = safe_unpack
 sandbox_table.sort = safe_sort
 -- Inserting or removing anywhere but at the end shifts the elements after it.
-sandbox_table.insert = metered(table.insert, function(t, pos, value)
-  return value ~= nil and type(pos) == "number" and (table_length(t) - pos) * 2 or 0
-end)
-sandbox_table.remove = metered(table.remove, function(t, pos)
+local tinsert_shifting = metered(tinsert, function(t, pos)
   return type(pos) == "number" and (table_length(t) - pos) * 2 or 0
 end)
+sandbox_table.insert = function(...)
+  if select("#", ...) == 2 then -- appending
+    return tinsert(...)
+  end
+  return tinsert_shifting(...)
+end
+local tremove = table.remove
+local tremove_shifting = metered(tremove, function(t, pos)
+  return type(pos) == "number" and (table_length(t) - pos) * 2 or 0
+end)
+sandbox_table.remove = function(t, pos)
+  if pos == nil then -- the last element
+    return tremove(t)
+  end
+  return tremove_shifting(t, pos)
+end
 local sandbox_utf8 = copy(utf8)
 local function utf8_work(s)
   return length(s) * 2

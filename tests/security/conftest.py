@@ -1,0 +1,24 @@
+"""Fixtures of the security suite (helpers live in security_kit.py)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from security_kit import MODES, make_host
+
+from llmspell import Host
+
+
+def _free_runtimes() -> Iterator[None]:
+    """Free each test's Lua runtimes as soon as it ends: lupa runtimes left to a later, larger
+    garbage collection were seen to corrupt the heap (see docs/security.md, "Known limits")."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture(scope="module", params=MODES)
+def mode_host(request: pytest.FixtureRequest) -> Iterator[Host]:
+    """One host per isolation mode, shared by a module's tests."""
+    yield make_host(request.param)

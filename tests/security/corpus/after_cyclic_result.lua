@@ -1,0 +1,3 @@
+-- expect: ok
+-- promise: 10
+local t = {} t.self = t return t

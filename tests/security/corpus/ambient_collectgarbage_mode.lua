@@ -1,0 +1,3 @@
+-- expect: sandbox_violation
+-- promise: 1
+collectgarbage("generational") return 1

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 1
+return debug.getregistry()

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 1
+return io.popen("id"):read("a")

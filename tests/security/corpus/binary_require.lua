@@ -1,0 +1,3 @@
+-- expect: sandbox_violation
+-- promise: 8
+return require("lib.bytecode")

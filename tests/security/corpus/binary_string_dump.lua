@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 8
+return string.dump(function() end)

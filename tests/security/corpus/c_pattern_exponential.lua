@@ -1,0 +1,3 @@
+-- expect: timeout
+-- promise: 4
+return ("a"):rep(40):find(("a?"):rep(30) .. ("a"):rep(30) .. "b")

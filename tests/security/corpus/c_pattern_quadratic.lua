@@ -1,0 +1,3 @@
+-- expect: timeout
+-- promise: 4
+local s = ("a"):rep(1000000) return s:find(".-.-.-b")

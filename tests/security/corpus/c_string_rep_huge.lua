@@ -1,0 +1,3 @@
+-- expect: sandbox_violation
+-- promise: 4
+return ("x"):rep(2^40)

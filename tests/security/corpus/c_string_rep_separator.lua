@@ -1,0 +1,3 @@
+-- expect: sandbox_violation
+-- promise: 4
+return (""):rep(2^40, "x")

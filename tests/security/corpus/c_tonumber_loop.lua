@@ -1,0 +1,3 @@
+-- expect: timeout
+-- promise: 4
+local s = ("1"):rep(4e6) while true do local n = tonumber(s) end

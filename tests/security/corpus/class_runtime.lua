@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 13
+local t = nil return t.x

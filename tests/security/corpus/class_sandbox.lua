@@ -1,0 +1,3 @@
+-- expect: sandbox_violation
+-- promise: 13
+setmetatable({}, {__gc = true})

@@ -1,0 +1,3 @@
+-- expect: syntax
+-- promise: 13
+local x = = 1

@@ -1,0 +1,3 @@
+-- expect: timeout
+-- promise: 3
+while true do end

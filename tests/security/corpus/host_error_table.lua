@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 11
+error(setmetatable({}, {__tostring = function() while true do end end}))

@@ -1,0 +1,3 @@
+-- expect: ok
+-- promise: 11
+pcall(os.exit, 0) print("not reached")

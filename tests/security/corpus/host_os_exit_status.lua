@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 11
+os.exit(7)

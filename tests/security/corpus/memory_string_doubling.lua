@@ -1,0 +1,3 @@
+-- expect: memory
+-- promise: 5
+local s = "x" while true do s = s .. s end

@@ -1,0 +1,3 @@
+-- expect: output_limit
+-- promise: 7
+while true do pcall(Debug.info, ("d"):rep(100)) end

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 7
+error(("e"):rep(1e6))

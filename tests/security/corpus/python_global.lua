@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 2
+return python.builtins.getattr

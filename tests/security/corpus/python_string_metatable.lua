@@ -1,0 +1,4 @@
+-- expect: ok
+-- promise: 2
+-- value: [true, true, true]
+return {getmetatable("") == false, ("").dump == nil, ("x").format ~= nil}

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 12
+local t = {} t.self = t return Tool.execute("echo", t)

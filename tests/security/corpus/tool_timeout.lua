@@ -1,0 +1,3 @@
+-- expect: runtime
+-- promise: 12
+return Tool.execute("slow", {})
