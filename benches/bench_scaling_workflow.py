@@ -1,0 +1,94 @@
+"""Scaling with workflow length: sequential workflows of N trivial tool steps, run from Lua.
+
+Run: ``pytest benches/bench_scaling_workflow.py --benchmark-only``. For N in ``STEPS``, a
+sequential workflow of N steps calling a no-op tool, built once and run with ``wf:execute()``,
+against a Lua loop of N direct ``Tool.execute`` calls of the same tool in the same run (the
+floor of ``bench_workflow_lua.py``). Two series:
+- ``no checkpoints`` (``{checkpoint = false}``): the executor alone (references, step records,
+  events and hooks, the result table);
+- ``checkpoint per step``: the default, a checkpoint after every step into a SQLite store file.
+The plot's right panel is what a step adds to a tool call. It should not grow with N: a rise
+would mean each step pays for the steps before it (as checkpoints did when each one encoded
+the whole state so far).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lua_functions import ScriptFunctions
+from pairing import Pairer, Plot
+
+from llmspell import Host
+from llmspell.tools.base import ToolContext
+from llmspell.tools.callable_tool import CallableTool
+
+STEPS = (10, 100, 500, 1000)
+PARAMETERS = {"type": "object", "properties": {"n": {"type": "integer"}}}
+LUA = """
+local steps = {}
+for i = 1, STEPS do
+  steps[i] = {name = "s" .. i, tool = "noop", input = {n = i}}
+end
+local wf = Workflow.sequential{name = "bench", steps = steps}
+
+function workflow(options)
+  local result = wf:execute(nil, options)
+  assert(result.success, result.error)
+  return result.final.result
+end
+
+function direct(n)
+  local last
+  for i = 1, n do
+    last = Tool.execute("noop", {n = i})
+  end
+  return last.result
+end
+"""
+SERIES: dict[str, dict[str, Any] | None] = {
+    "no checkpoints": {"checkpoint": False},
+    "checkpoint per step (SQLite file)": None,
+}
+
+
+async def noop(params: dict[str, Any], ctx: ToolContext) -> Any:
+    return params["n"]
+
+
+def script(steps: int, db_file: Path) -> ScriptFunctions:
+    """A run whose script built an ``steps``-step workflow; its store is a SQLite file."""
+    host = Host({"storage": {"backend": "sqlite", "path": str(db_file)}})
+    host.services.tools.register(CallableTool("noop", "returns n", PARAMETERS, noop))
+    return ScriptFunctions(host, LUA.replace("STEPS", str(steps)))
+
+
+def rounds_for(steps: int) -> int:
+    """Fewer rounds for long workflows (a 1000-step round takes a few hundred ms)."""
+    return 15 if steps <= 100 else 6 if steps <= 500 else 5
+
+
+@pytest.mark.parametrize("steps", STEPS)
+@pytest.mark.parametrize("series", list(SERIES))
+def test_workflow_length(paired: Pairer, tmp_path: Path, series: str, steps: int) -> None:
+    fns = script(steps, tmp_path / "bench.db")
+    options = SERIES[series]
+    lua_options = None if options is None else fns.run.converter.to_lua(options)
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(fns.call_async("workflow", lua_options)) == steps
+        assert loop.run_until_complete(fns.call_async("direct", steps)) == steps
+        paired(
+            lambda: loop.run_until_complete(fns.call_async("workflow", lua_options)),
+            lambda: loop.run_until_complete(fns.call_async("direct", steps)),
+            name=f"Lua {steps}-step sequential workflow, {series}",
+            floor_name=f"{steps} Lua Tool.execute calls of the same tool",
+            target=None,
+            rounds=rounds_for(steps),
+            plot=Plot("workflow-length", series, steps, "steps in the workflow"),
+        )
+    finally:
+        loop.close()
