@@ -11,6 +11,7 @@ from security_kit import MODES, make_host
 from llmspell import Host
 
 
+@pytest.fixture(autouse=True)
 def _free_runtimes() -> Iterator[None]:
     """Free each test's Lua runtimes as soon as it ends: lupa runtimes left to a later, larger
     garbage collection were seen to corrupt the heap (see docs/security.md, "Known limits")."""
