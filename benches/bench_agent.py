@@ -14,11 +14,10 @@ Run: ``pytest benches/bench_agent.py --benchmark-only``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
 from pairing import Pairer, Target
 
 from llmspell.agents.agent import Agent
@@ -32,13 +31,6 @@ PROMPT = "ping"
 CHUNKS = 1000
 LONG_PROMPT = " ".join(f"w{i}" for i in range(CHUNKS))
 Case = Callable[[], Awaitable[None]]
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    running = asyncio.new_event_loop()
-    yield running
-    running.close()
 
 
 def http_agent(server: MockServer) -> Case:

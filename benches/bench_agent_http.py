@@ -93,13 +93,6 @@ def lua_agents(base_url: str, calls: int = 1) -> ScriptFunctions:
 
 
 @pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    running = asyncio.new_event_loop()
-    yield running
-    running.close()
-
-
-@pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The base URL of a mock server that echoes the last user message."""
     with mock_server_process(tmp_path, [{"echo": True, "times": 1_000_000}]) as base_url:

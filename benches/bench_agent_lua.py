@@ -14,11 +14,10 @@ Run: ``pytest benches/bench_agent_lua.py --benchmark-only``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
 from lua_functions import ScriptFunctions
 from lupa import lua54
 from pairing import Pairer, Target
@@ -62,32 +61,30 @@ end
 """
 
 
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    running = asyncio.new_event_loop()
-    yield running
-    running.close()
+Stream = Callable[[str], Awaitable[Any]]
 
 
-def lua_stream() -> Callable[[], Any]:
+def lua_stream() -> Stream:
+    """The Lua side: ``agent:stream_execute`` iterated in a script, returning the chunk count
+    (the echoing provider answers a prompt in one chunk per word)."""
     host = Host({"storage": {"backend": "memory"}, "default_provider": "bench"})
     host.services.providers.register("bench", ScriptedProvider(echo=True), default_model="m")
     fns = ScriptFunctions(host, STREAM_LUA)
-    return lambda: fns.call_async("stream", LONG_PROMPT)
+    return lambda text: fns.call_async("stream", text)
 
 
-def floor_stream() -> Callable[[], Any]:
+def floor_stream() -> Stream:
     """The agent's own async generator feeding a bare lupa coroutine, one table per chunk."""
     lua = lua54.LuaRuntime()
     consumer = lua.execute(FLOOR_LUA)
     table_from = lua.table_from
     agent = Agent(AgentConfig(name="bench", model="m"), ScriptedProvider(echo=True))
 
-    async def run() -> Any:
+    async def run(text: str) -> Any:
         agent.clear_history()
         co = consumer.coroutine()
         count = co.send(None)
-        async for chunk in agent.stream(LONG_PROMPT):
+        async for chunk in agent.stream(text):
             count = co.send(table_from(chunk, recursive=True))
         return count
 
@@ -96,11 +93,11 @@ def floor_stream() -> Callable[[], Any]:
 
 def test_stream_execute_per_chunk(paired: Pairer, loop: asyncio.AbstractEventLoop) -> None:
     measure, floor = lua_stream(), floor_stream()
-    assert loop.run_until_complete(measure()) == CHUNKS
-    assert loop.run_until_complete(floor()) == CHUNKS
+    assert loop.run_until_complete(measure(LONG_PROMPT)) == CHUNKS
+    assert loop.run_until_complete(floor(LONG_PROMPT)) == CHUNKS
     paired(
-        lambda: loop.run_until_complete(measure()),
-        lambda: loop.run_until_complete(floor()),
+        lambda: loop.run_until_complete(measure(LONG_PROMPT)),
+        lambda: loop.run_until_complete(floor(LONG_PROMPT)),
         name=f"Lua for chunk in agent:stream_execute() ({CHUNKS} chunks, per chunk)",
         floor_name="agent.stream() driving a bare lupa coroutine",
         target=Target.ratio(2.0),

@@ -20,7 +20,6 @@ should stay flat: a rise with N would mean something quadratic in the history.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from lua_functions import ScriptFunctions
@@ -54,13 +53,6 @@ function ask_fresh(prompt)
 end
 """
 PROMPT = "one more question"
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    running = asyncio.new_event_loop()
-    yield running
-    running.close()
 
 
 def script(turns: int) -> ScriptFunctions:

@@ -19,51 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_workflow_lua import script as workflow_script
 from lua_functions import ScriptFunctions
 from pairing import Pairer, Plot
 
-from llmspell import Host
-from llmspell.tools.base import ToolContext
-from llmspell.tools.callable_tool import CallableTool
-
 STEPS = (10, 100, 500, 1000)
-PARAMETERS = {"type": "object", "properties": {"n": {"type": "integer"}}}
-LUA = """
-local steps = {}
-for i = 1, STEPS do
-  steps[i] = {name = "s" .. i, tool = "noop", input = {n = i}}
-end
-local wf = Workflow.sequential{name = "bench", steps = steps}
-
-function workflow(options)
-  local result = wf:execute(nil, options)
-  assert(result.success, result.error)
-  return result.final.result
-end
-
-function direct(n)
-  local last
-  for i = 1, n do
-    last = Tool.execute("noop", {n = i})
-  end
-  return last.result
-end
-"""
 SERIES: dict[str, dict[str, Any] | None] = {
     "no checkpoints": {"checkpoint": False},
     "checkpoint per step (SQLite file)": None,
 }
 
 
-async def noop(params: dict[str, Any], ctx: ToolContext) -> Any:
-    return params["n"]
-
-
 def script(steps: int, db_file: Path) -> ScriptFunctions:
     """A run whose script built an ``steps``-step workflow; its store is a SQLite file."""
-    host = Host({"storage": {"backend": "sqlite", "path": str(db_file)}})
-    host.services.tools.register(CallableTool("noop", "returns n", PARAMETERS, noop))
-    return ScriptFunctions(host, LUA.replace("STEPS", str(steps)))
+    return workflow_script({"backend": "sqlite", "path": str(db_file)}, steps)
 
 
 def rounds_for(steps: int) -> int:

@@ -27,7 +27,7 @@ from llmspell.tools.callable_tool import CallableTool
 
 STEPS = 100
 PARAMETERS = {"type": "object", "properties": {"n": {"type": "integer"}}}
-LUA = """
+WORKFLOW_LUA = """
 local steps = {}
 for i = 1, STEPS do
   steps[i] = {name = "s" .. i, tool = "noop", input = {n = i}}
@@ -47,17 +47,19 @@ function direct(n)
   end
   return last.result
 end
-""".replace("STEPS", str(STEPS))
+"""
+"""A script with ``workflow(options)`` (a STEPS-step workflow) and ``direct(n)``."""
 
 
 async def noop(params: dict[str, Any], ctx: ToolContext) -> Any:
     return params["n"]
 
 
-def script(storage: dict[str, Any]) -> ScriptFunctions:
+def script(storage: dict[str, Any], steps: int = STEPS) -> ScriptFunctions:
+    """A run whose script built a ``steps``-step workflow of ``noop`` calls."""
     host = Host({"storage": storage})
     host.services.tools.register(CallableTool("noop", "returns n", PARAMETERS, noop))
-    return ScriptFunctions(host, LUA)
+    return ScriptFunctions(host, WORKFLOW_LUA.replace("STEPS", str(steps)))
 
 
 def measure(
