@@ -129,3 +129,14 @@ def test_session_cost_adds_up_the_priced_runs(tmp_path: Path, mock_server: Any) 
     assert costs[0] > 0 and costs[1] == costs[0]
     assert session["cost_usd"] == round(costs[0] + costs[1], 6)
     assert session["total_tokens"] == 3000
+
+
+def test_runs_in_a_worker_process_count_their_tokens_too(tmp_path: Path) -> None:
+    host = make_host(tmp_path)
+    host.run(ONE_CALL, session="s1")
+    second = host.run(ONE_CALL, session="s1", isolation="process")
+    assert second.status == "ok", second.error
+    assert second.metrics["input_tokens"] == 6  # the agent ran in the parent, which counts
+    assert second.metrics["session"]["total_tokens"] == 16
+    record = host.services.runs.get(second.execution_id)
+    assert record is not None and record["input_tokens"] == 6
