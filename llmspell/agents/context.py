@@ -2,26 +2,29 @@
 
 Before each request the agent hands its messages to ``ContextManager.prepare``. Each message is
 counted in tokens: exactly when a provider reported usage for it (``record_usage``), else
-estimated at four characters a token. While the total stays under the threshold (80% of the
-context window unless configured) the messages go out as they are. Past it, the older turns are
-replaced by a summary written by the summariser, keeping the system prompt, the pinned facts and
-the last ``keep_last_turns`` turns (a turn starts at a user message). The next time the
-conversation outgrows the window, the summary and the turns after it are summarised again:
-original → summary 1 → summary 2. ``chain()`` keeps every step with the messages it replaced,
-and with a ``ConversationStore`` each summary is also stored in the session's conversation,
-where ``load`` starts from the latest one.
+estimated at four characters a token; each message is worked out once (``token_counts``), so a
+request only counts what is new since the last one. While the total stays under the threshold
+(80% of the context window unless configured) the messages go out as they are. Past it, the
+older turns are replaced by a summary written by the summariser, keeping the system prompt, the
+pinned facts and the last ``keep_last_turns`` turns (a turn starts at a user message). The next
+time the conversation outgrows the window, the summary and the turns after it are summarised
+again: original → summary 1 → summary 2. ``chain()`` keeps every step with the messages it
+replaced, and with a ``ConversationStore`` each summary is also stored in the session's
+conversation, where ``load`` starts from the latest one.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
+from llmspell.agents.token_counts import Fingerprint, TokenCounts, fingerprint
+from llmspell.agents.token_counts import estimate_tokens as estimate_tokens
 from llmspell.core.errors import ProviderError, ValidationError
-from llmspell.core.types import ChatMessage, ChatRequest, ImagePart
+from llmspell.core.types import ChatMessage, ChatRequest
 from llmspell_utils import jsonutil
 
 if TYPE_CHECKING:
@@ -36,12 +39,6 @@ DEFAULT_CONTEXT_TOKENS = 8192
 """The window assumed when neither the settings nor the provider say how large it is."""
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_KEEP_LAST_TURNS = 3
-CHARS_PER_TOKEN = 4
-MESSAGE_OVERHEAD_TOKENS = 4
-"""Tokens a chat format spends on a message's role and separators."""
-IMAGE_TOKENS = 85
-"""Estimate for an image (what a low-detail image costs with OpenAI's vision models)."""
-MAX_KNOWN_COUNTS = 4096
 
 DEFAULT_SUMMARY_PROMPT = (
     "You condense conversations. Summarise the conversation below for the assistant who will "
@@ -52,8 +49,6 @@ DEFAULT_SUMMARY_PROMPT = (
 
 Summarizer = Callable[[list[ChatMessage]], Awaitable[str]]
 """Writes a summary of messages; what ``ContextManager`` calls to shrink a conversation."""
-
-Fingerprint = tuple[Any, ...]
 
 
 class Charger(Protocol):
@@ -150,24 +145,7 @@ def context_window(
     return None if info is None else info.max_input_tokens
 
 
-# --- counting ------------------------------------------------------------------------------------
-
-
-def estimate_tokens(message: ChatMessage) -> int:
-    """An estimate of a message's tokens: its characters over four, plus the message overhead
-    and a fixed amount per image."""
-    chars = len(message.text) + len(message.name or "")
-    for call in message.tool_calls or ():
-        chars += len(call.name) + len(call.raw_arguments or jsonutil.dumps(call.arguments))
-    images = 0
-    if isinstance(message.content, list):
-        images = sum(1 for part in message.content if isinstance(part, ImagePart))
-    return math.ceil(chars / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS + IMAGE_TOKENS * images
-
-
-def _fingerprint(message: ChatMessage) -> Fingerprint:
-    calls = tuple((c.id, c.name, c.raw_arguments) for c in message.tool_calls or ())
-    return (message.role, message.text, message.name, message.tool_call_id, calls)
+# --- messages ------------------------------------------------------------------------------------
 
 
 def _is_summary(message: ChatMessage) -> bool:
@@ -268,8 +246,9 @@ class _Summary:
     def message(self) -> ChatMessage:
         return summary_message(self.text)
 
+    @cached_property
     def last_covered(self) -> Fingerprint:
-        return _fingerprint(ChatMessage.model_validate(self.replaced[-1]))
+        return fingerprint(ChatMessage.model_validate(self.replaced[-1]))
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -334,7 +313,7 @@ class ContextManager:
         self.session_id = session_id
         self._pinned: list[str] = list(self.settings.pinned)
         self._chain: list[_Summary] = []
-        self._known: dict[Fingerprint, int] = {}
+        self._counts = TokenCounts()
 
     # --- window and counting ---------------------------------------------------------------
 
@@ -349,11 +328,10 @@ class ContextManager:
 
     def count_tokens(self, message: ChatMessage) -> int:
         """The message's tokens: as reported through ``record_usage``, else estimated."""
-        known = self._known.get(_fingerprint(message))
-        return estimate_tokens(message) if known is None else known
+        return self._counts.tokens(message)
 
     def total_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return sum(self.count_tokens(m) for m in messages)
+        return self._counts.total(messages)
 
     def record_usage(
         self,
@@ -365,28 +343,17 @@ class ContextManager:
         """Learn exact counts from a provider's usage report: ``input_tokens`` for the whole
         ``prompt`` (spread over its messages not counted yet, in proportion to their estimates)
         and ``output_tokens`` for ``reply``."""
+        counts = self._counts
         if reply is not None and output_tokens > 0:
-            self._remember(_fingerprint(reply), output_tokens)
-        counted = 0
-        uncounted: list[tuple[Fingerprint, int]] = []
-        for message in prompt:
-            fp = _fingerprint(message)
-            if fp in self._known:
-                counted += self._known[fp]
-            else:
-                uncounted.append((fp, estimate_tokens(message)))
-        left = input_tokens - counted
-        estimated = sum(e for _, e in uncounted)
+            counts.learn(counts.counted(reply).content, output_tokens)
+        tally = counts.tally(prompt)
+        uncounted = tally.uncounted
+        left = input_tokens - tally.exact
+        estimated = sum(entry.estimate for entry in uncounted)
         if not uncounted or left <= 0:
             return
-        for fp, estimate in uncounted:
-            self._remember(fp, max(1, round(left * estimate / estimated)))
-
-    def _remember(self, fp: Fingerprint, tokens: int) -> None:
-        self._known.pop(fp, None)
-        self._known[fp] = tokens
-        if len(self._known) > MAX_KNOWN_COUNTS:
-            del self._known[next(iter(self._known))]
+        for entry in uncounted:
+            counts.learn(entry.content, max(1, round(left * entry.estimate / estimated)))
 
     # --- pinned facts ------------------------------------------------------------------------
 
@@ -450,15 +417,19 @@ class ContextManager:
             return _View(head, None, rest, 0)
         return _View(head, latest.message(), rest[index + 1 :], index + 1)
 
-    @staticmethod
-    def _covered_index(rest: list[ChatMessage], latest: _Summary) -> int | None:
+    def _covered_index(self, rest: list[ChatMessage], latest: _Summary) -> int | None:
         """Where the last message the summary replaced is in ``rest``, if it is there."""
-        target = latest.last_covered()
+        target = latest.last_covered
         expected = latest.covered
-        if expected and expected <= len(rest) and _fingerprint(rest[expected - 1]) == target:
+        counted = self._counts.counted
+        if (
+            expected
+            and expected <= len(rest)
+            and counted(rest[expected - 1]).content.fingerprint == target
+        ):
             return expected - 1
         for index, message in enumerate(rest):
-            if _fingerprint(message) == target:
+            if counted(message).content.fingerprint == target:
                 return index
         return None
 
@@ -572,7 +543,7 @@ class ContextManager:
     def reset(self) -> None:
         """Forget the chain and the learned counts (after the agent clears its history)."""
         self._chain.clear()
-        self._known.clear()
+        self._counts.forget_exact()
 
 
 def _stored_text(message: Mapping[str, Any]) -> str:

@@ -24,7 +24,8 @@ import asyncio
 import json
 import re
 import threading
-from collections.abc import AsyncIterator, Iterable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import pydantic
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from llmspell.core.errors import ConfigError, ProviderError, StreamInterrupted, ValidationError
 from llmspell.core.types import (
     Capabilities,
+    ChatMessage,
     ChatRequest,
     ChatResponse,
     StreamEvent,
@@ -121,6 +123,48 @@ def _estimate_tokens(text: str) -> int:
     return len(text.split())
 
 
+class _Words(weakref.ref[ChatMessage]):
+    """A message's word count, kept as a weak reference to the message."""
+
+    __slots__ = ("count", "key")
+
+    def __new__(
+        cls, message: ChatMessage, callback: Callable[[_Words], None], count: int
+    ) -> _Words:
+        return super().__new__(cls, message, callback)
+
+    def __init__(
+        self, message: ChatMessage, callback: Callable[[_Words], None], count: int
+    ) -> None:
+        # ``weakref.ref.__init__`` would only check again the two arguments ``__new__`` took.
+        self.key = id(message)
+        self.count = count
+
+
+class _PromptEstimate:
+    """The words of a prompt, each message counted once and remembered while it lives, so a
+    request late in a long conversation only counts the messages new since the previous one.
+    Messages must not be changed once sent."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, _Words] = {}
+
+    def tokens(self, messages: Sequence[ChatMessage]) -> int:
+        seen = self._seen
+        total = 0
+        for message in messages:
+            entry = seen.get(id(message))
+            if entry is None:
+                entry = _Words(message, self._drop, _estimate_tokens(message.text))
+                seen[entry.key] = entry
+            total += entry.count
+        return total
+
+    def _drop(self, entry: _Words) -> None:
+        if self._seen.get(entry.key) is entry:
+            del self._seen[entry.key]
+
+
 class ScriptedProvider:
     """Answers requests from scripted steps; records every request in ``requests``."""
 
@@ -142,6 +186,7 @@ class ScriptedProvider:
         self._lock = threading.Lock()
         self._queue: list[list[Any]] = []
         self.requests: list[ChatRequest] = []
+        self._prompt_estimate = _PromptEstimate()
         self.push(*replies)
 
     @classmethod
@@ -283,7 +328,7 @@ class ScriptedProvider:
             given = {k: step.usage.get(k, 0) for k in ("input_tokens", "output_tokens")}
             total = step.usage.get("total_tokens", given["input_tokens"] + given["output_tokens"])
             return Usage(**given, total_tokens=total)
-        prompt = sum(_estimate_tokens(m.text) for m in request.messages)
+        prompt = self._prompt_estimate.tokens(request.messages)
         return Usage(input_tokens=prompt, output_tokens=output, total_tokens=prompt + output)
 
     def _finish_reason(self, step: ScriptStep) -> str:
