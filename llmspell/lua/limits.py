@@ -187,6 +187,25 @@ MAX_FUNCTION_REFS = 10_000
 """Lua functions the host may hold for one run (hooks, Lua tools, callbacks)."""
 
 
+def larger_than(value: Any, limit: int) -> bool:
+    """Whether plain data ``value`` takes more than ``limit`` bytes (an estimate: the bytes of its
+    strings plus 16 per container slot; stops as soon as it is over)."""
+    left, stack = limit, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            left -= len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            left -= 16 * len(item)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+            left -= 16 * len(item)
+        if left < 0:
+            return True
+    return False
+
+
 def memory_reserve(memory_bytes: int) -> int:
     """Memory kept free for the host's own work in the Lua VM (converting results, error
     messages): a host call made with less than this left ends the script with the memory limit,

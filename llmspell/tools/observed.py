@@ -24,7 +24,6 @@ from llmspell.core.errors import LlmspellError
 from llmspell.events import call_with_hooks
 from llmspell.state.run_audit import outcome_of
 from llmspell.tools.base import ToolContext, ToolResult
-from llmspell_utils.jsonutil import dumps
 
 BEFORE = "BeforeToolExecution"
 AFTER = "AfterToolExecution"
@@ -124,19 +123,9 @@ def _as_result(value: Any, tool: str, *, skipped: bool) -> ToolResult:
 
 
 def _completed(result: ToolResult, tool: str) -> ToolResult:
-    """``result`` with its ``text`` (the result's text form when unset) and ``tool``."""
-    if result.text is None:
-        data = result.result
-        result.text = data if isinstance(data, str) else "" if data is None else _dump(data)
+    """``result`` with ``tool`` in its metadata."""
     result.metadata.setdefault("tool", tool)
     return result
-
-
-def _dump(value: Any) -> str:
-    try:
-        return dumps(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _audit(ctx: ToolContext, tool: str, params: Any, outcome: str, duration_ms: float) -> None:

@@ -25,7 +25,6 @@ from llmspell.core.errors import (
     ValidationError,
 )
 from llmspell.tools.base import Tool, ToolContext, ToolResult
-from llmspell_utils.jsonutil import dumps
 from llmspell_utils.timeouts import OperationTimeout, with_timeout
 
 if TYPE_CHECKING:
@@ -391,23 +390,11 @@ def _dry_run_result(name: str, params: dict[str, Any]) -> ToolResult:
 
 
 def _finish(name: str, result: ToolResult, started: float, *, dry_run: bool = False) -> ToolResult:
-    if result.text is None:
-        value = result.result
-        result.text = value if isinstance(value, str) else "" if value is None else _dump(value)
     result.metadata.setdefault("tool", name)
     result.metadata["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
     if dry_run:
         result.metadata["dry_run"] = True
     return result
-
-
-def _dump(value: Any) -> str:
-    if type(value) is int:  # the JSON text of an int, without the encoder
-        return int.__repr__(value)
-    try:
-        return dumps(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _prefixed(name: str, exc: LlmspellError) -> LlmspellError:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmspell.core.errors import ValidationError
+from llmspell.core.errors import LimitExceeded, ValidationError
+from llmspell.lua.limits import larger_than
 
 if TYPE_CHECKING:
     from llmspell.lua.bridge import Bridge
@@ -42,6 +43,10 @@ class RunTools:
         if not isinstance(name, str):
             raise ValidationError(f"Tool.execute: tool name must be a string, got {_tname(name)}")
         result = await self.registry.execute(name, {} if params is None else params, self.context)
+        # A result bigger than the run's whole memory cannot reach the script: refuse it before
+        # its text form (to_dict) and the conversion are paid for.
+        if larger_than(result.result, self._bridge.run.limits.memory_bytes):  # type: ignore[attr-defined]
+            raise LimitExceeded("memory limit reached", "memory")
         return result.to_dict()
 
     def get(self, name: Any) -> dict[str, Any] | None:
