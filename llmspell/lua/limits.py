@@ -82,6 +82,11 @@ class LimitClock:
         self._deadline = self.started + self.limits.wall_seconds
         self.cpu_used = 0.0
 
+    def expire_within(self, seconds: float) -> None:
+        """Bring the wall-clock deadline forward to ``seconds`` from now: the run's time started
+        counting elsewhere (prepared in a parent process, run in a worker)."""
+        self._deadline = min(self._deadline, time.monotonic() + max(seconds, 0.0))
+
     def enter(self) -> None:
         self._segment_start = time.thread_time()
 

@@ -34,6 +34,11 @@ def parse(text: Any) -> Any:
         ) from None
 
 
+MAX_INDENT = 16
+"""Largest ``indent`` of ``JSON.stringify`` (larger ones are cut to it): the text is built by the
+host, so a huge indent would make the host allocate without bound."""
+
+
 def stringify(value: Any, options: Any = None) -> str:
     import json
 
@@ -42,7 +47,7 @@ def stringify(value: Any, options: Any = None) -> str:
         if options.get("pretty"):
             indent = 2
         if isinstance(options.get("indent"), int):
-            indent = options["indent"]
+            indent = max(0, min(int(options["indent"]), MAX_INDENT))
     try:
         return json.dumps(
             value,

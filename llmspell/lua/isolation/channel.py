@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from llmspell.core.errors import ValidationError
 from llmspell.lua.isolation.protocol import HEADER, MAX_MESSAGE, ProtocolError, frame, unframe
 
 
@@ -57,9 +58,17 @@ class Channel:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_invoke: Callable[[dict[str, Any]], None] | None = None
         self.on_first_call: Callable[[], None] | None = None
+        self.max_message = MAX_MESSAGE
+        """The longest message the parent accepts (``protocol.message_limit`` of the run)."""
 
     def send(self, message: dict[str, Any]) -> None:
+        """Send ``message``; ``ValidationError`` when it is longer than the parent accepts."""
         data = frame(message)
+        if len(data) - HEADER.size > self.max_message:
+            raise ValidationError(
+                f"a value too large to send to the host ({len(data) - HEADER.size} bytes as a"
+                f" message; at most {self.max_message})"
+            )
         with self._write_lock:
             write_all(self._write_fd, data)
 
@@ -116,7 +125,11 @@ class Channel:
         call_id = self._new_id()
         future: asyncio.Future[dict[str, Any]] = self._loop.create_future()
         self._futures[call_id] = future
-        self.send({"t": "call", "id": call_id, "fn": fn, "args": args})
+        try:
+            self.send({"t": "call", "id": call_id, "fn": fn, "args": args})
+        except BaseException:
+            self._futures.pop(call_id, None)
+            raise
         return future
 
 

@@ -1,8 +1,9 @@
 """The worker process of a process-isolated run: ``python -I -m llmspell.lua.isolation.worker``.
 
-It imports what a run needs, says ``ready`` and waits for one ``run`` message. Then it lowers its
-OS limits (address space, CPU time, no files, no child processes), builds the Lua VM with the
-sandbox, the scheduler and the converter (``WorkerRun``), and runs the script. Every host function
+It asks the kernel to kill it when the parent's thread that started it ends (Linux), imports
+what a run needs, says ``ready`` and waits for one ``run`` message. Then it lowers its OS limits
+(address space, CPU time, no files, no child processes), builds the Lua VM with the sandbox, the
+scheduler and the converter (``WorkerRun``), and runs the script. Every host function
 of the run lives in the parent: the worker knows them by index from the run's install plan, and
 a call sends the arguments as plain data over the pipe and waits for the answer (a function that
 waits yields the script's coroutine to the scheduler meanwhile). When the script ends the worker
@@ -12,16 +13,18 @@ sends ``done`` and exits: a worker runs one script.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import resource
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from llmspell.core.config import Config, RuntimeConfig
-from llmspell.core.errors import LimitExceeded, LlmspellError
+from llmspell.core.errors import LimitExceeded, LlmspellError, ValidationError
 from llmspell.core.result import RunResult
 from llmspell.lua.bridge import lua_source
 from llmspell.lua.convert import LuaFunctionRef
@@ -32,9 +35,10 @@ from llmspell.lua.isolation.protocol import (
     RemoteError,
     decode,
     encode,
+    message_limit,
     no_functions,
 )
-from llmspell.lua.limits import RunLimits
+from llmspell.lua.limits import RunLimits, truncate_message
 from llmspell.lua.run import ScriptRun, ScriptSpec, patterns_source, prelude_code
 from llmspell.lua.scheduler import RunAborted, TaskFailed
 from llmspell.lua.scheduler import decode as decode_text
@@ -43,6 +47,15 @@ from llmspell.lua.scheduler import encode as encode_text
 ADDRESS_SPACE_MARGIN = 256 * 1024 * 1024
 """Address space allowed above what the worker uses once ready, besides 8× the Lua memory limit
 (the Python side of conversions): the OS limit is a backstop; the VM's own limit comes first."""
+
+CPU_MARGIN = 2
+"""Seconds of CPU time the OS limit allows beyond the run's CPU limit (the VM's own count
+comes first; ``SIGXCPU`` is the backstop)."""
+
+OUTPUT_PIECE = 256 * 1024
+"""Bytes of output per message (at most ~1.5 MiB of JSON: under every message limit)."""
+
+PR_SET_PDEATHSIG = 1
 
 
 class WorkerRun(ScriptRun):
@@ -157,7 +170,15 @@ class WorkerRun(ScriptRun):
 
     # -- prelude callbacks that belong to the parent -----------------------------------------
     def _write(self, stream: bytes, text: bytes) -> tuple[bool, bytes | None, bytes | None]:
-        self.channel.send({"t": "out", "stream": decode_text(stream), "data": decode_text(text)})
+        """Send what fits in the output limit (and one byte more when ``text`` passes it: the
+        parent, which keeps the run's output, then ends the run), in pieces."""
+        sink = self.output
+        if not sink.truncated:
+            room = max(sink.limit - sink.used, 0)
+            data = text if len(text) <= room else text[: room + 1]
+            name = decode_text(stream)
+            for piece in pieces(data, OUTPUT_PIECE):
+                self.channel.send({"t": "out", "stream": name, "data": decode_text(piece)})
         return super()._write(stream, text)
 
     def _getenv(self, name: Any) -> tuple[Any, ...]:
@@ -194,14 +215,22 @@ class WorkerRun(ScriptRun):
             reply.update(ok=False, error=exc.lua_message(), kind=None)
         except Exception as exc:
             reply.update(ok=False, error=f"InternalError: {type(exc).__name__}: {exc}", kind=None)
-        self.channel.send(reply)
+        try:
+            self.channel.send(reply)
+        except ValidationError as exc:
+            reply.update(ok=False, error=exc.lua_message(), kind=None, value=None)
+            self.channel.send(reply)
 
     async def serve(self, limits: dict[str, Any]) -> None:
         """Run the script and report its result to the parent."""
         self.channel.start(asyncio.get_running_loop(), self._on_invoke)
         lower_limits(limits)
         result = await self.run_async()
-        self.channel.send(done_message(result, self._handle_of, self.converter.max_depth + 1))
+        done = done_message(result, self._handle_of, self.converter.max_depth + 1)
+        try:
+            self.channel.send(done)
+        except ValidationError as exc:
+            self.channel.send({**done, "value": f"<{exc}>"})
 
 
 def done_message(result: RunResult, on_function: Any, max_depth: int) -> dict[str, Any]:
@@ -220,10 +249,25 @@ def done_message(result: RunResult, on_function: Any, max_depth: int) -> dict[st
     }
 
 
+def pieces(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of at most ``size`` bytes, not cutting a UTF-8 sequence in two."""
+    start = 0
+    while start < len(data):
+        end = min(start + size, len(data))
+        if end < len(data):
+            back = end
+            while back > end - 3 and back > start + 1 and 0x80 <= data[back] < 0xC0:
+                back -= 1
+            if not 0x80 <= data[back] < 0xC0:
+                end = back
+        yield data[start:end]
+        start = end
+
+
 def lower_limits(limits: dict[str, Any]) -> None:
     """The OS limits of the run: address space, CPU time, no file writes, no children."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = int(usage.ru_utime + usage.ru_stime + float(limits["cpu_seconds"])) + 2
+    cpu = math.ceil(usage.ru_utime + usage.ru_stime + float(limits["cpu_seconds"])) + CPU_MARGIN
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     memory = int(float(limits["memory_mb"]) * 1024 * 1024)
     space = _address_space() + ADDRESS_SPACE_MARGIN + 8 * memory
@@ -260,6 +304,20 @@ def _preload() -> None:
     prelude_code()
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """Ask the kernel to kill this process when the thread that started it ends (Linux only,
+    best effort); exit at once if the parent is already gone."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(0)
+
+
 def _fault(what: str) -> None:
     """Test-only faults (``LLMSPELL_TEST_WORKER_FAULT`` in the parent's environment)."""
     if what == "exit":
@@ -276,7 +334,8 @@ def _build(message: dict[str, Any], channel: Channel) -> WorkerRun:
     spec = message["spec"]
     runtime = RuntimeConfig(**message["runtime"])
     limits = RunLimits(**message["limits"])
-    return WorkerRun(
+    channel.max_message = message_limit(limits.memory_bytes)
+    run = WorkerRun(
         ScriptSpec(encode_text(spec["source"]), spec["name"], list(spec["args"])),
         config=Config(runtime=runtime),
         limits=limits,
@@ -285,10 +344,13 @@ def _build(message: dict[str, Any], channel: Channel) -> WorkerRun:
         channel=channel,
         plan=message["plan"],
     )
+    run.clock.expire_within(float(message["wall_seconds_left"]))
+    return run
 
 
 def main() -> None:
     sys.dont_write_bytecode = True  # the worker may not write files (RLIMIT_FSIZE is 0)
+    _die_with_parent(int(sys.argv[1]) if len(sys.argv) > 1 else None)
     channel = _private_channel()
     _preload()
     channel.send({"t": "ready", "pid": os.getpid()})
@@ -310,7 +372,7 @@ def main() -> None:
                 "t": "done",
                 "status": "error",
                 "error_kind": "runtime",
-                "error": f"InternalError: {type(exc).__name__}: {exc}",
+                "error": truncate_message(f"InternalError: {type(exc).__name__}: {exc}"),
                 "value": None,
                 "exit_code": 0,
                 "metrics": {},
