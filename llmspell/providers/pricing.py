@@ -76,13 +76,6 @@ def _whole(data: bytes) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in table.items() if isinstance(v, dict) and k != "sample_spec"}
 
 
-def price_table() -> dict[str, dict[str, Any]]:
-    """The whole table (model key -> fields); empty when litellm is not installed. Parses the
-    whole file: for lookups of one model, ``model_info`` is far cheaper."""
-    data = _price_data()
-    return {} if data is None else _whole(data)
-
-
 def _entry(key: str) -> dict[str, Any] | None:
     """The table's fields for ``key``, decoding that entry only."""
     data = _price_data()

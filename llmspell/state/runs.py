@@ -138,23 +138,6 @@ class RunStore:
             )
         return self._require(run_id)
 
-    def add_usage(
-        self,
-        run_id: str,
-        *,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        cost_usd: float = 0.0,
-    ) -> None:
-        """Add one call's tokens and cost to the run's totals."""
-        changed = self._store.execute(
-            "UPDATE runs SET input_tokens = input_tokens + ?, "
-            "output_tokens = output_tokens + ?, cost_usd = cost_usd + ? WHERE id = ?",
-            (input_tokens, output_tokens, cost_usd, run_id),
-        )
-        if not changed:
-            raise NotFoundError(f"run '{run_id}' not found")
-
     def get(self, run_id: str) -> Record | None:
         row = self._store.fetch_one(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         return None if row is None else _record(row)

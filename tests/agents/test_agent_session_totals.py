@@ -71,7 +71,7 @@ def test_the_run_context_reads_its_session_from_the_store(tmp_path: Path) -> Non
     current: list[str | None] = [None]
     context = RunContext(services, "run_this", session=lambda: current[0])
     services.runs.create("script", run_id="run_this", session_id="session_a")
-    services.runs.add_usage("run_this", input_tokens=999)  # its own usage is not counted twice
+    services.runs.finish("run_this", "completed", input_tokens=999)  # never counted twice
     context.budget.for_agent("w").charge(1, 1, 0.25)
     assert context.session_usage() is None
     assert "session" not in context.usage()

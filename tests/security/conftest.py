@@ -13,8 +13,8 @@ from llmspell import Host
 
 @pytest.fixture(autouse=True)
 def _free_runtimes() -> Iterator[None]:
-    """Free each test's Lua runtimes as soon as it ends: lupa runtimes left to a later, larger
-    garbage collection were seen to corrupt the heap (see docs/security.md, "Known limits")."""
+    """Free each test's Lua runtimes as soon as it ends, so the many small runtimes of one test
+    process do not pile up until a later collection (see docs/security.md, on the lupa hazard)."""
     yield
     gc.collect()
 

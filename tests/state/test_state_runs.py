@@ -20,9 +20,15 @@ def test_lifecycle(store: Store) -> None:
     started = runs.start(run["id"])
     assert started["status"] == "running"
     assert started["pid"] == os.getpid()
-    runs.add_usage(run["id"], input_tokens=10, output_tokens=5, cost_usd=0.25)
-    runs.add_usage(run["id"], input_tokens=1, output_tokens=1, cost_usd=0.25)
-    done = runs.finish(run["id"], "failed", error="boom", error_kind="runtime")
+    done = runs.finish(
+        run["id"],
+        "failed",
+        error="boom",
+        error_kind="runtime",
+        input_tokens=11,
+        output_tokens=6,
+        cost_usd=0.5,
+    )
     assert done["status"] == "failed"
     assert (done["error"], done["error_kind"]) == ("boom", "runtime")
     assert (done["input_tokens"], done["output_tokens"], done["cost_usd"]) == (11, 6, 0.5)
@@ -103,5 +109,5 @@ def test_invalid_arguments(store: Store) -> None:
     with pytest.raises(ValidationError, match="run end status 'running' is unknown"):
         runs.finish(run_id, "running")
     with pytest.raises(NotFoundError):
-        runs.add_usage("run_nope", input_tokens=1)
+        runs.set_session("run_nope", "session_a")
     assert runs.get("run_nope") is None

@@ -45,15 +45,6 @@ def test_session_totals_sum_the_runs_of_the_session(store: Store) -> None:
     }
 
 
-def test_usage_added_during_a_run_counts_in_its_session(store: Store) -> None:
-    runs = RunStore(store)
-    run_id = runs.create("script", session_id="session_a")["id"]
-    runs.start(run_id)
-    runs.add_usage(run_id, input_tokens=3, output_tokens=2, cost_usd=0.5)
-    totals = runs.session_totals("session_a")
-    assert (totals["runs"], totals["total_tokens"], totals["cost_usd"]) == (1, 5, 0.5)
-
-
 def test_a_run_moves_to_another_session_or_to_none(store: Store) -> None:
     runs = RunStore(store)
     run_id = finished(runs, "session_a", (10, 0), 0.0)
